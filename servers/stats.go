@@ -1,0 +1,263 @@
+package servers
+
+import (
+	"encoding/base64"
+	"errors"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Handler latency histogram range, in microseconds.
+const (
+	histMinMicros = 1
+	histMaxMicros = 60_000_000
+	histSigFigs   = 3
+)
+
+// Stats counts what a server does. It is safe for concurrent use; the hot
+// path (Served, ConnOpened, ...) uses atomics and one short lock for the
+// latency histogram.
+type Stats struct {
+	started time.Time
+
+	accepted  atomic.Uint64
+	errMu     sync.Mutex
+	acceptErr map[string]uint64
+
+	open, openPeak   atomic.Int64
+	busy, busyPeak   atomic.Int64
+	queue, queuePeak atomic.Int64
+	workers          atomic.Int64
+	queueCap         atomic.Int64
+
+	requests atomic.Uint64
+	status   [6]atomic.Uint64 // by class: index 1..5 for 1xx..5xx, 0 other
+
+	histMu sync.Mutex
+	hist   *hdrhistogram.Histogram
+}
+
+// NewStats returns zeroed statistics.
+func NewStats() *Stats {
+	return &Stats{
+		started:   time.Now(),
+		acceptErr: make(map[string]uint64),
+		hist:      hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs),
+	}
+}
+
+// SetPool records the shape of a worker pool: its workers and queue capacity.
+func (s *Stats) SetPool(workers, queueCap int) {
+	s.workers.Store(int64(workers))
+	s.queueCap.Store(int64(queueCap))
+}
+
+// Accepted counts one accepted connection.
+func (s *Stats) Accepted() { s.accepted.Add(1) }
+
+// AcceptError counts a failed accept by its errno name ("EMFILE"); errors
+// without an errno are counted under "other".
+func (s *Stats) AcceptError(err error) {
+	name := ErrnoName(err)
+	s.errMu.Lock()
+	s.acceptErr[name]++
+	s.errMu.Unlock()
+}
+
+// ConnOpened counts a connection that starts being served.
+func (s *Stats) ConnOpened() { raise(&s.openPeak, s.open.Add(1)) }
+
+// ConnClosed counts a connection that was closed.
+func (s *Stats) ConnClosed() { s.open.Add(-1) }
+
+// WorkerBusy marks one more worker busy.
+func (s *Stats) WorkerBusy() { raise(&s.busyPeak, s.busy.Add(1)) }
+
+// WorkerIdle marks one worker idle again.
+func (s *Stats) WorkerIdle() { s.busy.Add(-1) }
+
+// Enqueued counts a connection put into the pool's queue.
+func (s *Stats) Enqueued() { raise(&s.queuePeak, s.queue.Add(1)) }
+
+// Dequeued counts a connection taken out of the pool's queue.
+func (s *Stats) Dequeued() { s.queue.Add(-1) }
+
+// Served counts one answered request with its status and the time from the
+// complete request to the answer written.
+func (s *Stats) Served(status int, d time.Duration) {
+	s.requests.Add(1)
+	class := status / 100
+	if class < 1 || class > 5 {
+		class = 0
+	}
+	s.status[class].Add(1)
+	us := d.Microseconds()
+	if us < histMinMicros {
+		us = histMinMicros
+	}
+	s.histMu.Lock()
+	_ = s.hist.RecordValue(min(us, histMaxMicros))
+	s.histMu.Unlock()
+}
+
+// raise lifts peak to v when v is larger.
+func raise(peak *atomic.Int64, v int64) {
+	for {
+		p := peak.Load()
+		if v <= p || peak.CompareAndSwap(p, v) {
+			return
+		}
+	}
+}
+
+// ErrnoName returns the symbolic errno inside err ("EMFILE"), or "other".
+func ErrnoName(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if name := errnoNames[errno]; name != "" {
+			return name
+		}
+		return "errno_" + strconv.Itoa(int(errno))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return "ETIMEDOUT"
+	}
+	return "other"
+}
+
+var errnoNames = map[syscall.Errno]string{
+	syscall.EMFILE:       "EMFILE",
+	syscall.ENFILE:       "ENFILE",
+	syscall.ENOBUFS:      "ENOBUFS",
+	syscall.ENOMEM:       "ENOMEM",
+	syscall.ECONNABORTED: "ECONNABORTED",
+	syscall.ECONNRESET:   "ECONNRESET",
+	syscall.EAGAIN:       "EAGAIN",
+	syscall.EINTR:        "EINTR",
+	syscall.EPERM:        "EPERM",
+	syscall.EPROTO:       "EPROTO",
+	syscall.EINVAL:       "EINVAL",
+	syscall.EBADF:        "EBADF",
+	syscall.ETIMEDOUT:    "ETIMEDOUT",
+	syscall.EPIPE:        "EPIPE",
+	syscall.ENETDOWN:     "ENETDOWN",
+	syscall.EHOSTUNREACH: "EHOSTUNREACH",
+}
+
+// Latency summarizes a latency histogram in milliseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Snapshot is what the stats side channel answers: counters since start,
+// gauges now, peaks and the handler latency since the last reset.
+type Snapshot struct {
+	Variant       string            `json:"variant"`
+	PID           int               `json:"pid"`
+	UptimeS       float64           `json:"uptime_s"`
+	Listeners     []ListenQueue     `json:"listeners"`
+	Accepted      uint64            `json:"accepted"`
+	AcceptErrors  map[string]uint64 `json:"accept_errors"`
+	OpenConns     int64             `json:"open_conns"`
+	OpenConnsPeak int64             `json:"open_conns_peak"`
+	Workers       int64             `json:"workers"`
+	Busy          int64             `json:"busy_workers"`
+	BusyPeak      int64             `json:"busy_workers_peak"`
+	QueueCap      int64             `json:"queue_cap"`
+	QueueLen      int64             `json:"queue_len"`
+	QueuePeak     int64             `json:"queue_len_peak"`
+	Requests      uint64            `json:"requests"`
+	Responses     map[string]uint64 `json:"responses"`
+	HandlerMs     Latency           `json:"handler_ms"`
+	// HandlerHistogram is the handler latency (µs) since the last reset,
+	// HdrHistogram's compressed encoding in base64.
+	HandlerHistogram string `json:"handler_histogram,omitempty"`
+}
+
+// Snapshot reads the statistics. Listener queues are filled in by the
+// caller, which knows the listening sockets.
+func (s *Stats) Snapshot() Snapshot {
+	snap := Snapshot{
+		PID:           os.Getpid(),
+		UptimeS:       time.Since(s.started).Seconds(),
+		Accepted:      s.accepted.Load(),
+		AcceptErrors:  map[string]uint64{},
+		OpenConns:     s.open.Load(),
+		OpenConnsPeak: s.openPeak.Load(),
+		Workers:       s.workers.Load(),
+		Busy:          s.busy.Load(),
+		BusyPeak:      s.busyPeak.Load(),
+		QueueCap:      s.queueCap.Load(),
+		QueueLen:      s.queue.Load(),
+		QueuePeak:     s.queuePeak.Load(),
+		Requests:      s.requests.Load(),
+		Responses:     map[string]uint64{},
+	}
+	s.errMu.Lock()
+	for k, v := range s.acceptErr {
+		snap.AcceptErrors[k] = v
+	}
+	s.errMu.Unlock()
+	classes := []string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+	for i := range s.status {
+		if n := s.status[i].Load(); n > 0 {
+			snap.Responses[classes[i]] = n
+		}
+	}
+	s.histMu.Lock()
+	h := hdrhistogram.Import(s.hist.Export())
+	s.histMu.Unlock()
+	snap.HandlerMs = Summarize(h)
+	if enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
+		snap.HandlerHistogram = base64.StdEncoding.EncodeToString(enc)
+	}
+	return snap
+}
+
+// ResetPeaks starts a new measuring period: peaks fall to the current
+// values and the latency histogram is emptied. Counters keep counting.
+func (s *Stats) ResetPeaks() {
+	s.openPeak.Store(s.open.Load())
+	s.busyPeak.Store(s.busy.Load())
+	s.queuePeak.Store(s.queue.Load())
+	s.histMu.Lock()
+	s.hist.Reset()
+	s.histMu.Unlock()
+}
+
+// Summarize turns a microsecond histogram into millisecond percentiles.
+func Summarize(h *hdrhistogram.Histogram) Latency {
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Latency{
+		Count: h.TotalCount(),
+		Mean:  h.Mean() / 1000,
+		P50:   ms(h.ValueAtQuantile(50)),
+		P90:   ms(h.ValueAtQuantile(90)),
+		P99:   ms(h.ValueAtQuantile(99)),
+		P999:  ms(h.ValueAtQuantile(99.9)),
+		Max:   ms(h.Max()),
+	}
+}
+
+// SortedKeys returns the keys of m in order (for stable printing).
+func SortedKeys(m map[string]uint64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

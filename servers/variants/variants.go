@@ -1,0 +1,55 @@
+// Package variants maps the names of the lab's server variants to their
+// constructors.
+package variants
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/fasthttp"
+	"github.com/scalelab/scalelab/servers/gnet"
+	"github.com/scalelab/scalelab/servers/naive"
+	"github.com/scalelab/scalelab/servers/nethttp"
+	"github.com/scalelab/scalelab/servers/pool"
+)
+
+var factories = map[string]servers.Factory{
+	"naive":    naive.New,
+	"pool":     pool.New,
+	"nethttp":  nethttp.New,
+	"fasthttp": fasthttp.New,
+	"gnet":     gnet.New,
+}
+
+// Names lists the variants in a stable order.
+func Names() []string {
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the constructor of the named variant.
+func Lookup(name string) (servers.Factory, error) {
+	f, ok := factories[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown server variant %q (want one of: %s)", name, strings.Join(Names(), ", "))
+	}
+	return f, nil
+}
+
+// New builds the named variant.
+func New(name string, cfg servers.Config, st *servers.Stats) (servers.Server, error) {
+	f, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return f(cfg, st)
+}
