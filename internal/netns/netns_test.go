@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func newOrSkip(t *testing.T) *NS {
@@ -98,5 +100,25 @@ func TestStartRunsInsideNamespace(t *testing.T) {
 	}
 	if !strings.HasSuffix(strings.TrimSpace(lines[1]), "\t0") && !strings.HasSuffix(lines[1], " 0") {
 		t.Fatalf("child not pinned to cpu 0: %q", lines[1])
+	}
+}
+
+func TestSpawnWaitsAndStops(t *testing.T) {
+	ns := newOrSkip(t)
+	p, err := Spawn(ns, exec.Command("/bin/sleep", "30"), []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Exited() {
+		t.Fatal("sleep exited at once")
+	}
+	if err := p.Stop(2 * time.Second); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if !p.Exited() {
+		t.Fatal("not exited after Stop")
+	}
+	if err := syscall.Kill(p.Pid(), 0); err == nil {
+		t.Fatalf("pid %d still alive", p.Pid())
 	}
 }
