@@ -206,7 +206,9 @@ func TestJudge(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	mk := func(c int, rps, succ float64) Step { return Step{Clients: c, RPS: rps, SuccessRate: succ, Requests: 1, OK: 1} }
+	mk := func(c int, rps, succ float64) Step {
+		return Step{Clients: c, RPS: rps, SuccessRate: succ, Requests: 1, OK: 1}
+	}
 	steps := []Step{mk(20, 200, 1), mk(50, 500, 1), mk(100, 1000, 1), mk(200, 2000, 0.9951), mk(500, 3333, 0.6408)}
 	verdicts := []Verdict{{State: Clean}, {State: Clean}, {State: Clean}, {State: Clean}, {State: Dropped, Limit: FD, Reason: "success 64.08%"}}
 	tests := []struct {
