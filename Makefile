@@ -1,17 +1,49 @@
-# scalelab: run `make help` for the list of targets.
+# scalelab: `make help` lists the targets.
+#   make phase 1      run phase 1 of the ladder, write results/<time>-phase-01/
+#   make test         the whole test suite (as root, the namespace tests run too)
 GO      ?= go
 BIN     := bin/scalelab
 PKGS    := ./...
+FUZZTIME ?= 20s
 
-.PHONY: help build test vet fuzz
+# `make phase N`: the word after `phase` is its argument, not a target.
+ifeq (phase,$(firstword $(MAKECMDGOALS)))
+  PHASE_ARGS := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+  $(eval $(PHASE_ARGS):;@:)
+endif
+
+.PHONY: help build test vet fuzz phase ladder anchors bench-driver clean
+
 help: ## list the targets
+	@echo "usage: make TARGET"
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/scalelab
 	$(GO) build -o $(BIN) ./cmd/scalelab
 
-vet: ## go vet every package
-	$(GO) vet $(PKGS)
+phase: build ## make phase N: run phase N of the ladder (no N: list the ladder); OUT=dir to choose where
+	@$(BIN) run $(if $(OUT),--out $(OUT)) $(PHASE_ARGS)
 
-test: build vet ## run the whole test suite (as root, namespace tests run too)
+ladder: build ## run every phase of the ladder in order
+	@for n in $$($(BIN) run --list -q); do $(BIN) run $$n || exit 1; done
+
+test: build vet ## run the whole test suite (as root the namespace tests run too)
 	$(GO) test -count=1 -timeout 9m $(PKGS)
+
+vet: ## go vet and gofmt check
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
+	@grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
+	  d=$$(dirname $$f); for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
+	    echo "== $$d $$fn"; $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$d || exit 1; done; done
+
+anchors: build ## benchmark: wrk against nginx and every variant (installs wrk, nginx)
+	scripts/anchors.sh
+
+bench-driver: build ## benchmark: wrk vs scalelab load, 100 and 10,000 connections (installs wrk, nginx)
+	scripts/bench-driver.sh
+
+clean: ## remove bin/ (results/ stays)
+	rm -rf bin
