@@ -1,0 +1,24 @@
+// Package driver is scalelab's HTTP/1.1 load generator, usable as a library
+// apart from the `scalelab load` command.
+//
+// The hot path speaks raw HTTP/1.1 over non-blocking sockets driven by epoll:
+// one event loop per CPU the process may run on, each on a locked OS thread,
+// with a few hundred bytes of state per connection and one shared read buffer
+// per loop (responses are parsed as a stream by driver/internal/http1, so a
+// response that spans reads needs no per-connection buffer). No net/http
+// client is involved anywhere.
+//
+// A run is described by a Config and started with Run, which returns a
+// Summary: request counts, success rate, latency and connect-time
+// percentiles from HdrHistograms, every failed request classified by errno
+// and by the step where it failed, a per-second timeline, and the driver's
+// own CPU and memory use. Summaries of shards (Config.Shard) combine exactly
+// with Merge.
+//
+// Load models are Pacers: ClosedLoop (each connection waits for its answers)
+// and ConstantRate (open loop, latency measured from the intended send time,
+// which corrects coordinated omission the way wrk2 does).
+//
+// Targets must be loopback addresses, or the driver must run inside a network
+// namespace the lab created; anything else needs Config.AllowRemote.
+package driver

@@ -1,0 +1,842 @@
+//go:build linux
+
+package driver
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/scalelab/scalelab/driver/internal/http1"
+)
+
+// Event-loop sizes.
+const (
+	readBufSize  = 64 << 10 // per-loop read buffer shared by all its connections
+	eventsPerRun = 512
+	minBackoff   = time.Millisecond       // first pause after a failed connect
+	maxBackoff   = 100 * time.Millisecond // longest pause between connect attempts of one client
+	maxPoll      = 100 * time.Millisecond // a loop looks at the stop flag at least this often
+)
+
+type connState uint8
+
+const (
+	stIdle       connState = iota // not connected: waiting for its start, a backoff or its next due time
+	stConnecting                  // connect in progress
+	stConnected
+	stDone // finished its requests
+)
+
+// conn is one client: a connection slot that reconnects as needed.
+type conn struct {
+	p        http1.Parser
+	origin   int64  // ns: the client's start, origin of its pacer
+	start    int64  // ns: current connect started
+	progress int64  // ns: last send or answer while requests are in flight
+	wake     int64  // ns: timer key while in the heap
+	next     uint64 // index of the client's next request for the pacer
+	fd       int32
+	heapIdx  int32
+	gen      uint32 // bumped on every connect; stale events and timers are ignored
+	sent     uint32 // requests written on this connection
+	answered uint32 // responses completed on this connection
+	measured uint32 // measured requests issued by this client
+	wrOff    uint32 // pending write: offset into the target's request bytes
+	wrLeft   uint32 // pending write: bytes left
+	backoff  uint32 // µs: pause before the next connect after a failed one
+	target   uint16
+	state    connState
+	wantOut  bool // EPOLLOUT registered for a pending write
+}
+
+// plan is the immutable part of a run, shared by all loops.
+type plan struct {
+	targets      []Target
+	sockaddrs    []unix.Sockaddr
+	families     []int
+	reqs         [][]byte // per target: Pipeline copies of the request
+	reqLen       []uint32
+	depth        uint32
+	keepAlive    bool
+	pacer        Pacer
+	paced        bool
+	perClient    uint32
+	timeout      int64 // ns
+	connTimeout  int64 // ns
+	sweepEvery   int64 // ns
+	base         time.Time
+	measureStart int64 // ns since base
+	end          int64 // ns since base
+	netnsFD      int
+	stop         *atomic.Bool
+	timeline     *timeline
+}
+
+// loopStats are the counters of one loop, merged after the run.
+type loopStats struct {
+	ok, warmup, unfinished           uint64
+	connectsAttempted, connectsOK    uint64
+	errs                             [numSteps][numClasses]uint64
+	other                            map[string]uint64
+	lat, conn                        *hdrhistogram.Histogram
+	lastEvent                        int64 // ns: when the last client finished (count mode)
+	err                              error
+}
+
+// loop is one event loop on its own locked OS thread.
+type loop struct {
+	p       *plan
+	ep      int
+	conns   []conn
+	globals []int // global client index of each conn
+	times   []int64
+	heap    []int32
+	events  []unix.EpollEvent
+	buf     []byte
+	active  int
+	st      loopStats
+	noPwait bool
+	// current timeline second
+	sec               int64
+	secEnd            int64
+	secOK, secErr     uint64
+	secHist           *hdrhistogram.Histogram
+}
+
+func newLoop(p *plan, clients []int, origins []int64) *loop {
+	l := &loop{
+		p:       p,
+		conns:   make([]conn, len(clients)),
+		globals: clients,
+		times:   make([]int64, len(clients)*int(p.depth)),
+		heap:    make([]int32, 0, len(clients)),
+		events:  make([]unix.EpollEvent, eventsPerRun),
+		buf:     make([]byte, readBufSize),
+		active:  len(clients),
+		sec:     -1,
+		secHist: newSecondHist(),
+	}
+	l.st.lat, l.st.conn = newLatencyHist(), newLatencyHist()
+	for i, g := range clients {
+		c := &l.conns[i]
+		c.fd = -1
+		c.heapIdx = -1
+		c.target = uint16(g % len(p.targets))
+		c.origin = origins[i]
+		l.setTimer(int32(i), c.origin)
+	}
+	return l
+}
+
+func (l *loop) now() int64 { return int64(time.Since(l.p.base)) }
+
+// run drives the loop until the run ends; it must run on its own goroutine.
+func (l *loop) run() {
+	runtime.LockOSThread()
+	// No UnlockOSThread: a thread that joined another namespace must die
+	// with this goroutine.
+	if l.p.netnsFD != 0 {
+		if err := unix.Setns(l.p.netnsFD, unix.CLONE_NEWNET); err != nil {
+			l.st.err = errors.Join(errors.New("driver: join network namespace"), err)
+			return
+		}
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		l.st.err = errors.Join(errors.New("driver: epoll_create1"), err)
+		return
+	}
+	l.ep = ep
+	defer unix.Close(ep)
+	nextSweep := int64(0)
+	var now int64
+	for {
+		now = l.now()
+		if now >= l.p.end || l.active == 0 || l.p.stop.Load() {
+			break
+		}
+		for len(l.heap) > 0 && l.conns[l.heap[0]].wake <= now {
+			ci := l.heap[0]
+			l.heapRemove(ci)
+			l.wakeUp(ci, now)
+			now = l.now()
+		}
+		if now >= nextSweep {
+			l.sweep(now)
+			nextSweep = now + l.p.sweepEvery
+		}
+		if now >= l.secEnd && now >= l.p.measureStart {
+			l.flushSecond(now)
+		}
+		until := min(nextSweep, l.p.end, now+int64(maxPoll))
+		if now < l.p.measureStart {
+			until = min(until, l.p.measureStart)
+		} else {
+			until = min(until, l.secEnd)
+		}
+		if len(l.heap) > 0 {
+			until = min(until, l.conns[l.heap[0]].wake)
+		}
+		n, err := l.wait(until - now)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			l.st.err = errors.Join(errors.New("driver: epoll wait"), err)
+			break
+		}
+		for i := 0; i < n; i++ {
+			ev := &l.events[i]
+			ci := ev.Fd
+			if int(ci) >= len(l.conns) || l.conns[ci].gen != uint32(ev.Pad) {
+				continue // stale: the connection was replaced earlier in this batch
+			}
+			l.handle(ci, ev.Events, l.now())
+		}
+	}
+	l.finish(now)
+}
+
+// wait blocks in epoll for at most d nanoseconds (nanosecond precision via
+// epoll_pwait2 where the kernel has it).
+func (l *loop) wait(d int64) (int, error) {
+	if d < 0 {
+		d = 0
+	}
+	if !l.noPwait {
+		ts := unix.NsecToTimespec(d)
+		r, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.ep), uintptr(unsafe.Pointer(&l.events[0])),
+			uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		if e == 0 {
+			return int(r), nil
+		}
+		if e != unix.ENOSYS {
+			return 0, e
+		}
+		l.noPwait = true
+	}
+	ms := int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	return unix.EpollWait(l.ep, l.events, ms)
+}
+
+// wakeUp runs a client whose timer fired.
+func (l *loop) wakeUp(ci int32, now int64) {
+	c := &l.conns[ci]
+	switch c.state {
+	case stIdle:
+		l.schedule(ci, now)
+	case stConnected:
+		l.fill(ci, now)
+	}
+}
+
+// schedule connects an idle client now or sets its timer for when its next
+// request is due.
+func (l *loop) schedule(ci int32, now int64) {
+	c := &l.conns[ci]
+	if l.clientDone(c) {
+		l.done(ci, now)
+		return
+	}
+	if l.p.paced {
+		due := l.due(c)
+		if due > now {
+			l.setTimer(ci, due)
+			return
+		}
+	}
+	l.connect(ci, now)
+}
+
+func (l *loop) due(c *conn) int64 {
+	at, _ := l.p.pacer.Due(c.next)
+	return c.origin + int64(at)
+}
+
+func (l *loop) clientDone(c *conn) bool {
+	return l.p.perClient > 0 && c.measured >= l.p.perClient
+}
+
+func (l *loop) done(ci int32, now int64) {
+	c := &l.conns[ci]
+	if c.fd >= 0 {
+		l.closeFD(ci)
+	}
+	if c.state != stDone {
+		c.state = stDone
+		l.active--
+		l.st.lastEvent = max(l.st.lastEvent, now)
+	}
+}
+
+// connect starts a non-blocking connect.
+func (l *loop) connect(ci int32, now int64) {
+	c := &l.conns[ci]
+	t := c.target
+	c.start = now
+	if now >= l.p.measureStart {
+		l.st.connectsAttempted++
+	}
+	fd, err := unix.Socket(l.p.families[t], unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.connectFailed(ci, now, StepSocket, err)
+		return
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if err := unix.Connect(fd, l.p.sockaddrs[t]); err != nil && err != unix.EINPROGRESS {
+		unix.Close(fd)
+		l.connectFailed(ci, now, StepConnect, err)
+		return
+	}
+	c.gen++
+	c.fd = int32(fd)
+	c.state = stConnecting
+	c.sent, c.answered, c.wrLeft, c.wantOut = 0, 0, 0, false
+	c.p.Reset()
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: ci, Pad: int32(c.gen)}
+	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.closeFD(ci)
+		l.connectFailed(ci, now, StepConnect, err)
+	}
+}
+
+// connectFailed counts one failed request for a connect that failed at step
+// s and pauses the client (doubling backoff) before it tries again, so an
+// instant failure such as EADDRNOTAVAIL is counted per attempt without
+// spinning a core.
+func (l *loop) connectFailed(ci int32, now int64, s Step, err error) {
+	c := &l.conns[ci]
+	c.state = stIdle
+	if errors.Is(err, errConnectTimeout) {
+		l.failClass(cConnectTimeout, s, c.start, now)
+	} else {
+		l.failErr(s, err, c.start, now)
+	}
+	l.consume(c, c.start)
+	c.backoff = min(max(c.backoff*2, uint32(minBackoff/time.Microsecond)), uint32(maxBackoff/time.Microsecond))
+	if l.clientDone(c) {
+		l.done(ci, now)
+		return
+	}
+	wake := now + int64(c.backoff)*int64(time.Microsecond)
+	if l.p.paced {
+		wake = max(wake, l.due(c))
+	}
+	l.setTimer(ci, wake)
+}
+
+// consume advances a client past one request that was attempted at time at.
+func (l *loop) consume(c *conn, at int64) {
+	c.next++
+	if at >= l.p.measureStart {
+		c.measured++
+	}
+}
+
+var errConnectTimeout = errors.New("connect timeout")
+
+// handle processes the epoll events of one connection.
+func (l *loop) handle(ci int32, events uint32, now int64) {
+	c := &l.conns[ci]
+	switch c.state {
+	case stConnecting:
+		l.connected(ci, now)
+	case stConnected:
+		if events&unix.EPOLLOUT != 0 && c.wrLeft > 0 {
+			if !l.flush(ci, now) {
+				return
+			}
+		}
+		if events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+			l.readable(ci, now)
+		}
+	}
+}
+
+// connected finishes a connect once the socket turned writable.
+func (l *loop) connected(ci int32, now int64) {
+	c := &l.conns[ci]
+	soerr, err := unix.GetsockoptInt(int(c.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && soerr != 0 {
+		err = unix.Errno(soerr)
+	}
+	if err != nil {
+		l.closeFD(ci)
+		l.connectFailed(ci, now, StepConnect, err)
+		return
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: ci, Pad: int32(c.gen)}
+	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, int(c.fd), &ev); err != nil {
+		l.closeFD(ci)
+		l.connectFailed(ci, now, StepConnect, err)
+		return
+	}
+	c.state = stConnected
+	c.backoff = 0
+	if c.start >= l.p.measureStart {
+		l.st.connectsOK++
+		l.st.conn.RecordValue(clampUS(now - c.start))
+	}
+	l.fill(ci, now)
+}
+
+// fill sends as many requests as the pipeline, the pacer and the request
+// count allow.
+func (l *loop) fill(ci int32, now int64) {
+	c := &l.conns[ci]
+	if c.state != stConnected || c.wrLeft > 0 {
+		return
+	}
+	depth := l.p.depth
+	base := int(ci) * int(depth)
+	k := uint32(0)
+	for c.sent-c.answered+k < depth {
+		if !l.p.keepAlive && c.sent+k > 0 {
+			break
+		}
+		if l.clientDone(c) {
+			break
+		}
+		at := now
+		if l.p.paced {
+			due := l.due(c)
+			if due > now {
+				if c.heapIdx < 0 {
+					l.setTimer(ci, due)
+				}
+				break
+			}
+			at = due
+		}
+		l.times[base+int((c.sent+k)%depth)] = at
+		l.consume(c, at)
+		k++
+	}
+	if k == 0 {
+		if c.sent == c.answered && l.clientDone(c) {
+			l.done(ci, now)
+		}
+		return
+	}
+	if c.sent == c.answered {
+		c.progress = now
+	}
+	c.sent += k
+	c.wrOff, c.wrLeft = 0, k*l.p.reqLen[c.target]
+	l.flush(ci, now)
+}
+
+// flush writes pending request bytes; it returns false when the connection
+// failed.
+func (l *loop) flush(ci int32, now int64) bool {
+	c := &l.conns[ci]
+	req := l.p.reqs[c.target][c.wrOff : c.wrOff+c.wrLeft]
+	n, err := rawWrite(int(c.fd), req)
+	if err != nil && err != unix.EAGAIN {
+		l.connFailed(ci, now, StepWrite, err)
+		return false
+	}
+	if n > 0 {
+		c.wrOff += uint32(n)
+		c.wrLeft -= uint32(n)
+	}
+	if c.wrLeft > 0 != c.wantOut {
+		c.wantOut = c.wrLeft > 0
+		events := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
+		if c.wantOut {
+			events |= unix.EPOLLOUT
+		}
+		ev := unix.EpollEvent{Events: events, Fd: ci, Pad: int32(c.gen)}
+		if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, int(c.fd), &ev); err != nil {
+			l.connFailed(ci, now, StepWrite, err)
+			return false
+		}
+	}
+	if c.wrLeft == 0 && !l.p.keepAlive {
+		// The client closes first: half-close right after the request,
+		// so TIME_WAIT lands on this side.
+		_ = unix.Shutdown(int(c.fd), unix.SHUT_WR)
+	}
+	return true
+}
+
+// readable reads what the connection has and parses it.
+func (l *loop) readable(ci int32, now int64) {
+	c := &l.conns[ci]
+	for {
+		n, err := rawRead(int(c.fd), l.buf)
+		if err == unix.EAGAIN {
+			break
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			l.connFailed(ci, now, StepRead, err)
+			return
+		}
+		if n == 0 {
+			l.eof(ci, now)
+			return
+		}
+		if !l.parse(ci, l.buf[:n], now) {
+			return
+		}
+		if n < len(l.buf) {
+			break
+		}
+	}
+	l.fill(ci, now)
+}
+
+// parse feeds bytes to the connection's parser; false: the connection ended.
+func (l *loop) parse(ci int32, data []byte, now int64) bool {
+	c := &l.conns[ci]
+	for len(data) > 0 {
+		if c.sent == c.answered {
+			// Bytes nobody asked for.
+			l.failOther(otherClass("UNSOLICITED", StepParse), now, now)
+			l.closeAndReconnect(ci, now)
+			return false
+		}
+		n, done, err := c.p.Feed(data)
+		if err != nil {
+			l.failInFlight(ci, cBadResponse, StepParse, now)
+			return false
+		}
+		data = data[n:]
+		if done {
+			l.answered(ci, now)
+			if c.state != stConnected {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// answered accounts a complete response and recycles the connection when
+// it cannot carry more.
+func (l *loop) answered(ci int32, now int64) {
+	c := &l.conns[ci]
+	status := c.p.Status()
+	closeAfter := c.p.Close()
+	c.p.Reset()
+	at := l.times[int(ci)*int(l.p.depth)+int(c.answered%l.p.depth)]
+	c.answered++
+	c.progress = now
+	l.complete(at, now, status)
+	if closeAfter || !l.p.keepAlive {
+		l.closeAndReconnect(ci, now)
+	}
+}
+
+// complete records one complete response sent at time at.
+func (l *loop) complete(at, now int64, status int) {
+	if at < l.p.measureStart {
+		l.st.warmup++
+		return
+	}
+	if now >= l.secEnd {
+		l.flushSecond(now)
+	}
+	us := clampUS(now - at)
+	l.st.lat.RecordValue(us)
+	l.secHist.RecordValue(us)
+	switch {
+	case status >= 500:
+		l.st.errs[StepStatus][cHTTP5xx]++
+		l.secErr++
+	case status >= 400:
+		l.st.errs[StepStatus][cHTTP4xx]++
+		l.secErr++
+	default:
+		l.st.ok++
+		l.secOK++
+	}
+}
+
+// eof handles the peer closing the connection.
+func (l *loop) eof(ci int32, now int64) {
+	c := &l.conns[ci]
+	if c.sent > c.answered && c.p.EOF() {
+		l.answered(ci, now) // a body delimited by the close
+		if c.state != stConnected {
+			return
+		}
+	}
+	if c.sent == c.answered {
+		l.closeAndReconnect(ci, now) // an idle connection closed: no request lost
+		return
+	}
+	l.failInFlight(ci, cEOF, StepRead, now)
+}
+
+// closeAndReconnect closes a connection that ended normally; requests still
+// unanswered on it (pipelined behind a Connection: close) are sent again on
+// the next connection with their original intended times.
+func (l *loop) closeAndReconnect(ci int32, now int64) {
+	c := &l.conns[ci]
+	for i := c.answered; i < c.sent; i++ {
+		at := l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)]
+		c.next--
+		if at >= l.p.measureStart {
+			c.measured--
+		}
+	}
+	l.closeFD(ci)
+	c.state = stIdle
+	l.schedule(ci, now)
+}
+
+// connFailed counts the requests in flight on a failed connection by the
+// errno's class, and reconnects.
+func (l *loop) connFailed(ci int32, now int64, s Step, err error) {
+	c := &l.conns[ci]
+	if c.sent == c.answered && s == StepRead {
+		// An idle keep-alive connection was reset: no request was lost.
+		l.closeAndReconnect(ci, now)
+		return
+	}
+	var e unix.Errno
+	if errors.As(err, &e) {
+		if cl, ok := classify(s, e); ok {
+			l.failInFlight(ci, cl, s, now)
+			return
+		}
+	}
+	name := otherClass(errName(err), s)
+	for i := c.answered; i < c.sent; i++ {
+		l.failOther(name, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
+	}
+	l.closeFD(ci)
+	c.state = stIdle
+	l.schedule(ci, now)
+}
+
+// failInFlight counts every request in flight on the connection as failed
+// with class cl at step s, then reconnects.
+func (l *loop) failInFlight(ci int32, cl class, s Step, now int64) {
+	c := &l.conns[ci]
+	for i := c.answered; i < c.sent; i++ {
+		l.failClass(cl, s, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
+	}
+	l.closeFD(ci)
+	c.state = stIdle
+	l.schedule(ci, now)
+}
+
+func (l *loop) failErr(s Step, err error, at, now int64) {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		if cl, ok := classify(s, e); ok {
+			l.failClass(cl, s, at, now)
+			return
+		}
+	}
+	l.failOther(otherClass(errName(err), s), at, now)
+}
+
+func errName(err error) string {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return errnoName(e)
+	}
+	return "UNKNOWN"
+}
+
+func (l *loop) failClass(cl class, s Step, at, now int64) {
+	if at < l.p.measureStart {
+		l.st.warmup++
+		return
+	}
+	if now >= l.secEnd {
+		l.flushSecond(now)
+	}
+	l.st.errs[s][cl]++
+	l.secErr++
+}
+
+func (l *loop) failOther(name string, at, now int64) {
+	if at < l.p.measureStart {
+		l.st.warmup++
+		return
+	}
+	if now >= l.secEnd {
+		l.flushSecond(now)
+	}
+	if l.st.other == nil {
+		l.st.other = map[string]uint64{}
+	}
+	l.st.other[name]++
+	l.secErr++
+}
+
+// sweep enforces connect and request timeouts. Scanning every connection a
+// few times per timeout costs O(connections) time and no memory, where a
+// deadline queue would hold one entry per request issued within a timeout.
+func (l *loop) sweep(now int64) {
+	for i := range l.conns {
+		c := &l.conns[i]
+		switch c.state {
+		case stConnecting:
+			if now-c.start >= l.p.connTimeout {
+				l.closeFD(int32(i))
+				l.connectFailed(int32(i), now, StepConnect, errConnectTimeout)
+			}
+		case stConnected:
+			if c.sent > c.answered && now-c.progress >= l.p.timeout {
+				l.failInFlight(int32(i), cReadTimeout, StepRead, now)
+			}
+		}
+	}
+}
+
+// closeFD closes the client's socket and drops its pending timer: a pacing
+// timer belongs to the old connection, and schedule sets a fresh one.
+func (l *loop) closeFD(ci int32) {
+	c := &l.conns[ci]
+	if c.fd >= 0 {
+		unix.Close(int(c.fd))
+		c.fd = -1
+	}
+	c.gen++
+	l.heapRemove(ci)
+}
+
+// flushSecond hands the finished timeline second to the collector.
+func (l *loop) flushSecond(now int64) {
+	if l.sec >= 0 {
+		l.p.timeline.add(int(l.sec), l.secOK, l.secErr, l.secHist)
+		l.secHist.Reset()
+	}
+	l.secOK, l.secErr = 0, 0
+	l.sec = (now - l.p.measureStart) / int64(time.Second)
+	l.secEnd = l.p.measureStart + (l.sec+1)*int64(time.Second)
+}
+
+// finish counts unfinished requests and closes every connection.
+func (l *loop) finish(now int64) {
+	for i := range l.conns {
+		c := &l.conns[i]
+		if c.state == stConnected {
+			for k := c.answered; k < c.sent; k++ {
+				if l.times[i*int(l.p.depth)+int(k%l.p.depth)] >= l.p.measureStart {
+					l.st.unfinished++
+				}
+			}
+		}
+		if c.fd >= 0 {
+			unix.Close(int(c.fd))
+			c.fd = -1
+		}
+	}
+	if l.sec >= 0 {
+		l.p.timeline.add(int(l.sec), l.secOK, l.secErr, l.secHist)
+	}
+}
+
+func clampUS(ns int64) int64 {
+	us := ns / int64(time.Microsecond)
+	return min(max(us, histLowest), histHighest)
+}
+
+// rawRead and rawWrite call read(2) and write(2) without telling the Go
+// scheduler: the sockets are non-blocking, so the calls never block.
+func rawRead(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawWrite(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// timer heap: a binary min-heap of conn indices keyed by conn.wake.
+
+func (l *loop) setTimer(ci int32, at int64) {
+	c := &l.conns[ci]
+	c.wake = at
+	if c.heapIdx >= 0 {
+		l.heapFix(int(c.heapIdx))
+		return
+	}
+	c.heapIdx = int32(len(l.heap))
+	l.heap = append(l.heap, ci)
+	l.heapUp(len(l.heap) - 1)
+}
+
+func (l *loop) heapRemove(ci int32) {
+	c := &l.conns[ci]
+	i := int(c.heapIdx)
+	if i < 0 {
+		return
+	}
+	last := len(l.heap) - 1
+	l.heapSwap(i, last)
+	l.heap = l.heap[:last]
+	c.heapIdx = -1
+	if i < last {
+		l.heapFix(i)
+	}
+}
+
+func (l *loop) heapFix(i int) {
+	if !l.heapDown(i) {
+		l.heapUp(i)
+	}
+}
+
+func (l *loop) heapLess(i, j int) bool {
+	return l.conns[l.heap[i]].wake < l.conns[l.heap[j]].wake
+}
+
+func (l *loop) heapSwap(i, j int) {
+	l.heap[i], l.heap[j] = l.heap[j], l.heap[i]
+	l.conns[l.heap[i]].heapIdx = int32(i)
+	l.conns[l.heap[j]].heapIdx = int32(j)
+}
+
+func (l *loop) heapUp(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !l.heapLess(i, p) {
+			break
+		}
+		l.heapSwap(i, p)
+		i = p
+	}
+}
+
+func (l *loop) heapDown(i int) bool {
+	start := i
+	n := len(l.heap)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && l.heapLess(r, c) {
+			c = r
+		}
+		if !l.heapLess(c, i) {
+			break
+		}
+		l.heapSwap(i, c)
+		i = c
+	}
+	return i > start
+}
