@@ -80,13 +80,13 @@ type plan struct {
 
 // loopStats are the counters of one loop, merged after the run.
 type loopStats struct {
-	ok, warmup, unfinished           uint64
-	connectsAttempted, connectsOK    uint64
-	errs                             [numSteps][numClasses]uint64
-	other                            map[string]uint64
-	lat, conn                        *hdrhistogram.Histogram
-	lastEvent                        int64 // ns: when the last client finished (count mode)
-	err                              error
+	ok, warmup, unfinished        uint64
+	connectsAttempted, connectsOK uint64
+	errs                          [numSteps][numClasses]uint64
+	other                         map[string]uint64
+	lat, conn                     *hdrhistogram.Histogram
+	lastEvent                     int64 // ns: when the last client finished (count mode)
+	err                           error
 }
 
 // loop is one event loop on its own locked OS thread.
@@ -103,10 +103,10 @@ type loop struct {
 	st      loopStats
 	noPwait bool
 	// current timeline second
-	sec               int64
-	secEnd            int64
-	secOK, secErr     uint64
-	secHist           *hdrhistogram.Histogram
+	sec           int64
+	secEnd        int64
+	secOK, secErr uint64
+	secHist       *hdrhistogram.Histogram
 }
 
 func newLoop(p *plan, clients []int, origins []int64) *loop {

@@ -195,4 +195,3 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return "http://" + addr + "/"
 }
-
