@@ -1,13 +1,212 @@
-// Package nethttp is a placeholder until the nethttp variant lands.
+// Package nethttp is the lab's net/http variant: the standard library's
+// http.Server, one goroutine per connection.
+//
+// What it teaches: goroutine per connection. Every accepted connection gets
+// its own goroutine that reads a request, runs the handler and writes the
+// answer; the Go scheduler multiplexes thousands of them on a few threads, so
+// a slow request (/sleep) only holds its own goroutine. The price is a
+// goroutine stack, a bufio reader and writer per connection and the
+// allocations of http.Request and its header map on every request.
+//
+// The knobs: the listeners come from servers.ListenAll (the real listen(2)
+// backlog, SO_REUSEPORT when asked), --keepalive maps to
+// SetKeepAlivesEnabled, --read-timeout to ReadTimeout and IdleTimeout, and
+// --max-header-bytes to MaxHeaderBytes minus 4096 (see MaxHeaderBytes).
+// --workers and --queue have no meaning here and are ignored.
+//
+// At the fd limit: accept(2) fails with EMFILE; http.Server.Serve treats the
+// error as temporary (syscall.Errno.Temporary is true for EMFILE and ENFILE)
+// and retries after a backoff that doubles from 5 ms up to 1 s, logging
+// "http: Accept error: ...; retrying in ..." (net/http/server.go, Serve, Go
+// 1.26). Connections wait in the accept queue meanwhile; the server serves
+// again as soon as descriptors are freed. Each failed accept is counted in
+// Stats.AcceptError by errno.
 package nethttp
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
 
 	"github.com/scalelab/scalelab/servers"
 )
 
-// New is not implemented yet.
+// headerSlack is what net/http adds to Server.MaxHeaderBytes before it
+// stops reading a request ("bufio slop", net/http/server.go
+// initialReadLimitSize).
+const headerSlack = 4096
+
+// MaxHeaderBytes returns the http.Server.MaxHeaderBytes that makes net/http
+// answer 431 once a request line plus headers exceed knob bytes. net/http
+// reads up to MaxHeaderBytes+4096 bytes before it gives up, so the knob is
+// lowered by 4096; knobs of 4096 and below cannot be honoured (MaxHeaderBytes
+// must stay positive) and give a threshold of 4097 bytes.
+func MaxHeaderBytes(knob int) int {
+	return max(knob-headerSlack, 1)
+}
+
+// Server is the net/http variant. Build it with New.
+type Server struct {
+	cfg servers.Config
+	st  *servers.Stats
+	hs  *http.Server
+
+	mu      sync.Mutex
+	lns     []*servers.Listener
+	addrs   []string
+	fds     []int
+	started bool
+	serving sync.WaitGroup
+}
+
+var _ servers.Server = (*Server)(nil)
+
+// New builds the net/http variant from the shared knobs; it reports to st.
+// It is a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	return nil, errors.New("nethttp: not implemented yet")
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("nethttp: %w", err)
+	}
+	s := &Server{cfg: cfg, st: st}
+	s.hs = &http.Server{
+		Handler:                      http.HandlerFunc(s.serveHTTP),
+		ReadTimeout:                  cfg.ReadTimeout,
+		IdleTimeout:                  cfg.ReadTimeout,
+		MaxHeaderBytes:               MaxHeaderBytes(cfg.MaxHeaderBytes),
+		ConnState:                    s.connState,
+		DisableGeneralOptionsHandler: true,
+	}
+	s.hs.SetKeepAlivesEnabled(cfg.KeepAlive)
+	return s, nil
+}
+
+// Start opens the listeners and serves each in its own goroutine.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("nethttp: already started")
+	}
+	lns, err := servers.ListenAll(s.cfg)
+	if err != nil {
+		return fmt.Errorf("nethttp: %w", err)
+	}
+	s.started = true
+	s.lns = lns
+	s.addrs = servers.Addrs(lns)
+	s.fds = servers.ListenerFDs(lns)
+	for _, ln := range lns {
+		s.serving.Add(1)
+		go func(l net.Listener) {
+			defer s.serving.Done()
+			_ = s.hs.Serve(l) // returns http.ErrServerClosed on Shutdown
+		}(&countingListener{Listener: ln, st: s.st})
+	}
+	return nil
+}
+
+// Addrs returns the bound addresses, one per listener.
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.addrs...)
+}
+
+// ListenerFDs returns the inspection handles of the listening sockets.
+func (s *Server) ListenerFDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.fds...)
+}
+
+// Shutdown closes the listeners and idle connections, waits for requests in
+// flight, and closes what is left when ctx expires.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	err := s.hs.Shutdown(ctx)
+	if err != nil {
+		_ = s.hs.Close()
+	}
+	s.serving.Wait()
+	s.mu.Lock()
+	for _, ln := range s.lns {
+		_ = ln.Close() // already closed by http.Server; this releases the inspection handle
+	}
+	s.fds = nil
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("nethttp: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Header values shared by every answer; net/http only reads them.
+var (
+	hdrServer = []string{"scalelab"}
+	hdrText   = []string{servers.TextPlain}
+	hdrJSON   = []string{servers.AppJSON}
+)
+
+// serveHTTP routes a request, does its work and answers it; the time from
+// the handler's start to its answer handed to net/http is the handler
+// latency (net/http flushes its buffer to the socket after the handler
+// returns, so the final write(2) is not part of it).
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.st.WorkerBusy()
+	a := servers.Route(r.URL.Path, r.URL.RawQuery)
+	a.Do()
+	h := w.Header()
+	h["Server"] = hdrServer
+	if a.Kind == servers.KindJSON {
+		h["Content-Type"] = hdrJSON
+	} else {
+		h["Content-Type"] = hdrText
+	}
+	status := a.Status()
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	_, _ = w.Write(a.Body())
+	s.st.WorkerIdle()
+	s.st.Served(status, time.Since(start))
+}
+
+// connState keeps the open connection gauge.
+func (s *Server) connState(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.st.ConnOpened()
+	case http.StateClosed, http.StateHijacked:
+		s.st.ConnClosed()
+	}
+}
+
+// countingListener counts accepted connections and failed accepts by errno;
+// errors are passed on unchanged so that net/http reacts as it would.
+type countingListener struct {
+	*servers.Listener
+	st *servers.Stats
+}
+
+// Accept accepts one connection and counts the outcome.
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			l.st.AcceptError(err)
+		}
+		return nil, err
+	}
+	l.st.Accepted()
+	return c, nil
 }
