@@ -4,6 +4,7 @@ package driver
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -109,8 +110,16 @@ type loop struct {
 	secHist       *hdrhistogram.Histogram
 }
 
-func newLoop(p *plan, clients []int, origins []int64) *loop {
+// newLoop prepares a loop for the given global client indices. Its epoll fd
+// is made here, before any loop opens sockets, so a low fd limit shows up
+// as too_many_open_files on sockets rather than as a failed run.
+func newLoop(p *plan, clients []int, origins []int64) (*loop, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("driver: epoll_create1: %w", err)
+	}
 	l := &loop{
+		ep:      ep,
 		p:       p,
 		conns:   make([]conn, len(clients)),
 		globals: clients,
@@ -131,7 +140,7 @@ func newLoop(p *plan, clients []int, origins []int64) *loop {
 		c.origin = origins[i]
 		l.setTimer(int32(i), c.origin)
 	}
-	return l
+	return l, nil
 }
 
 func (l *loop) now() int64 { return int64(time.Since(l.p.base)) }
@@ -147,13 +156,7 @@ func (l *loop) run() {
 			return
 		}
 	}
-	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		l.st.err = errors.Join(errors.New("driver: epoll_create1"), err)
-		return
-	}
-	l.ep = ep
-	defer unix.Close(ep)
+	defer unix.Close(l.ep)
 	nextSweep := int64(0)
 	var now int64
 	for {

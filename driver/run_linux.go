@@ -106,7 +106,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 
-	p.base = time.Now()
 	var warmTimer *time.Timer
 	if c.Warmup == 0 {
 		sampleCPU()
@@ -114,9 +113,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		warmTimer = time.AfterFunc(c.Warmup, sampleCPU)
 	}
 	ls := make([]*loop, loops)
+	for j := range ls {
+		if ls[j], err = newLoop(p, perLoop[j], origins[j]); err != nil {
+			for _, l := range ls[:j] {
+				unix.Close(l.ep)
+			}
+			return nil, err
+		}
+	}
+	p.base = time.Now()
 	var wg sync.WaitGroup
 	for j := range ls {
-		ls[j] = newLoop(p, perLoop[j], origins[j])
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

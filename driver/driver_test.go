@@ -1,0 +1,428 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func run(t *testing.T, cfg Config) *Summary {
+	t.Helper()
+	s, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	return s
+}
+
+// checkInvariants asserts what must hold for every summary.
+func checkInvariants(t *testing.T, s *Summary) {
+	t.Helper()
+	var errs, tlOK, tlErrs uint64
+	for _, n := range s.Errors {
+		errs += n
+	}
+	for _, e := range s.Timeline {
+		tlOK += e.RPS
+		tlErrs += e.Errors
+	}
+	var byStep uint64
+	for _, m := range s.ErrorsByStep {
+		for _, n := range m {
+			byStep += n
+		}
+	}
+	switch {
+	case s.Requests != s.OK+s.Failed || s.Failed != errs:
+		t.Errorf("requests %d != ok %d + failed %d (errors sum %d)", s.Requests, s.OK, s.Failed, errs)
+	case byStep != errs:
+		t.Errorf("errors_by_step sums to %d, errors to %d", byStep, errs)
+	case tlOK != s.OK || tlErrs != s.Failed:
+		t.Errorf("timeline sums ok %d errors %d, summary ok %d failed %d", tlOK, tlErrs, s.OK, s.Failed)
+	case s.ConnectsOK > s.ConnectsAttempted:
+		t.Errorf("connects ok %d > attempted %d", s.ConnectsOK, s.ConnectsAttempted)
+	}
+	for _, name := range classNames {
+		if _, ok := s.Errors[name]; !ok {
+			t.Errorf("errors lacks class %s", name)
+		}
+	}
+	h, err := DecodeHistogram(s.Histogram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if complete := s.OK + s.Errors[ClassHTTP4xx] + s.Errors[ClassHTTP5xx]; uint64(h.TotalCount()) != complete {
+		t.Errorf("latency histogram holds %d values, complete responses %d", h.TotalCount(), complete)
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	t.Parallel()
+	lab := startServer(t, labServer)
+	tests := []struct {
+		name   string
+		url    func(t *testing.T) string
+		cfg    Config
+		class  string
+		step   Step
+		someOK bool
+	}{
+		{name: "refused", url: closedPort, class: ClassConnectRefused, step: StepConnect},
+		{name: "connect timeout", url: fullBacklog, cfg: Config{ConnectTimeout: 150 * time.Millisecond, Clients: 4},
+			class: ClassConnectTimeout, step: StepConnect},
+		{name: "never answers", url: serverURL(neverAnswers), cfg: Config{Timeout: 150 * time.Millisecond},
+			class: ClassReadTimeout, step: StepRead},
+		{name: "resets", url: serverURL(resets), class: ClassReset, step: StepRead},
+		{name: "closes early", url: serverURL(closesEarly), class: ClassEOF, step: StepRead},
+		{name: "garbage", url: serverURL(garbage), class: ClassBadResponse, step: StepParse},
+		{name: "404", url: func(*testing.T) string { return lab.URL + "/missing" }, class: ClassHTTP4xx, step: StepStatus},
+		{name: "500", url: func(*testing.T) string { return lab.URL + "/status?code=500" }, class: ClassHTTP5xx, step: StepStatus},
+		{name: "ok", url: func(*testing.T) string { return lab.URL + "/" }, someOK: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tt.cfg
+			cfg.Targets = []string{tt.url(t)}
+			cfg.Duration = 600 * time.Millisecond
+			if cfg.Clients == 0 {
+				cfg.Clients = 2
+			}
+			cfg.Loops = 1
+			s := run(t, cfg)
+			if tt.someOK {
+				if s.OK == 0 || s.Failed != 0 {
+					t.Fatalf("ok %d failed %d errors %v", s.OK, s.Failed, s.Errors)
+				}
+				return
+			}
+			if s.Errors[tt.class] == 0 || s.ErrorsByStep[tt.step.String()][tt.class] != s.Errors[tt.class] {
+				t.Fatalf("want %s at %s; errors %v by step %v", tt.class, tt.step, s.Errors, s.ErrorsByStep)
+			}
+			if s.Failed != s.Errors[tt.class] {
+				t.Errorf("other classes too: %v", s.Errors)
+			}
+			if s.OK != 0 {
+				t.Errorf("ok = %d, want 0", s.OK)
+			}
+		})
+	}
+}
+
+// serverURL starts a test server with the given behaviour.
+func serverURL(b func(*testServer, net.Conn, string, bool) bool) func(t *testing.T) string {
+	return func(t *testing.T) string { return startServer(t, b).URL + "/" }
+}
+
+func TestLatencySleep20ms(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, labServer)
+	sum := run(t, Config{Targets: []string{s.URL + "/sleep?ms=20"}, Clients: 4, Duration: time.Second})
+	if sum.Failed != 0 || sum.OK < 40 {
+		t.Fatalf("ok %d failed %d", sum.OK, sum.Failed)
+	}
+	if p50 := sum.LatencyMs.P50; p50 < 20 || p50 > 25 {
+		t.Errorf("p50 = %.3f ms, want within [20, 25]", p50)
+	}
+}
+
+// TestStallOpenVsClosed: a server that stalls one connection for a second.
+// The open loop charges the stall to every request due during it, so it
+// shows in p99; the closed loop sends nothing while it waits, so only the
+// one stalled request carries it and p99 hides it.
+func TestStallOpenVsClosed(t *testing.T) {
+	t.Parallel()
+	loads := []struct {
+		name string
+		rate float64
+	}{{"open", 200}, {"closed", 0}}
+	for _, ld := range loads {
+		t.Run(ld.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, labServer)
+			sum := run(t, Config{Targets: []string{s.URL + "/stall"}, Clients: 4, Rate: ld.rate,
+				Duration: 3 * time.Second, Timeout: 5 * time.Second})
+			if sum.Failed != 0 || sum.LatencyMs.Max < 1000 {
+				t.Fatalf("failed %d, max %.1f ms: the stall did not happen", sum.Failed, sum.LatencyMs.Max)
+			}
+			if ld.rate > 0 {
+				if sum.Mode != "open" || sum.LatencyMs.P99 < 500 {
+					t.Errorf("open loop p99 = %.1f ms, want the stall (>= 500 ms)", sum.LatencyMs.P99)
+				}
+				if want := ld.rate * sum.DurationS; float64(sum.Requests) < want*0.8 || float64(sum.Requests) > want*1.05 {
+					t.Errorf("open loop sent %d requests, want about %.0f", sum.Requests, want)
+				}
+			} else if sum.LatencyMs.P99 >= 100 {
+				t.Errorf("closed loop p99 = %.1f ms, want it hidden (< 100 ms)", sum.LatencyMs.P99)
+			}
+		})
+	}
+}
+
+func TestRequestsPerClientPipelineAndKeepAlive(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cfg      Config
+		want     uint64
+		connects uint64 // exact, 0: at most clients
+	}{
+		{name: "keep-alive", cfg: Config{Clients: 3, RequestsPerClient: 40}, want: 120},
+		{name: "pipelined", cfg: Config{Clients: 2, RequestsPerClient: 100, Pipeline: 8}, want: 200},
+		{name: "no keep-alive", cfg: Config{Clients: 3, RequestsPerClient: 20, DisableKeepAlive: true}, want: 60, connects: 60},
+		{name: "several targets", cfg: Config{Clients: 4, RequestsPerClient: 10}, want: 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := startServer(t, labServer)
+			cfg := tt.cfg
+			cfg.Targets = []string{a.URL + "/"}
+			b := a
+			if tt.name == "several targets" {
+				b = startServer(t, labServer)
+				cfg.Targets = append(cfg.Targets, b.URL+"/")
+			}
+			s := run(t, cfg)
+			if s.OK != tt.want || s.Requests != tt.want || s.EndedBy != "requests" {
+				t.Fatalf("ok %d requests %d ended by %s, want %d by requests (errors %v)", s.OK, s.Requests, s.EndedBy, tt.want, s.Errors)
+			}
+			served := uint64(a.requests.Load())
+			if b != a {
+				if a.requests.Load() == 0 || b.requests.Load() == 0 {
+					t.Errorf("targets served %d and %d: not spread", a.requests.Load(), b.requests.Load())
+				}
+				served += uint64(b.requests.Load())
+			}
+			if served != tt.want {
+				t.Errorf("servers saw %d requests, driver counted %d", served, tt.want)
+			}
+			if tt.connects != 0 && s.ConnectsOK != tt.connects {
+				t.Errorf("connects ok %d, want %d", s.ConnectsOK, tt.connects)
+			}
+			if tt.connects == 0 && s.ConnectsOK > uint64(cfg.Clients) {
+				t.Errorf("connects ok %d with keep-alive and %d clients", s.ConnectsOK, cfg.Clients)
+			}
+		})
+	}
+}
+
+func TestWarmupAndRamp(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, labServer)
+	sum := run(t, Config{Targets: []string{s.URL + "/"}, Clients: 4, Warmup: 300 * time.Millisecond,
+		Ramp: 200 * time.Millisecond, Duration: 1500 * time.Millisecond})
+	if sum.WarmupRequests == 0 || sum.OK == 0 {
+		t.Fatalf("warmup %d ok %d", sum.WarmupRequests, sum.OK)
+	}
+	if len(sum.Timeline) != 2 {
+		t.Errorf("timeline has %d seconds for 1.5 s, want 2", len(sum.Timeline))
+	}
+	if sum.DurationS < 1.4 || sum.DurationS > 1.6 {
+		t.Errorf("duration %.3f s, want the measured 1.5 s without warmup", sum.DurationS)
+	}
+	// keep-alive connections made during the warmup carry on
+	if sum.ConnectsAttempted != 0 {
+		t.Errorf("%d connects in the measured period, want 0", sum.ConnectsAttempted)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, labServer)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	sum, err := Run(ctx, Config{Targets: []string{s.URL + "/"}, Clients: 2, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.EndedBy != "canceled" || time.Since(start) > 10*time.Second {
+		t.Errorf("ended by %s after %v", sum.EndedBy, time.Since(start))
+	}
+}
+
+func TestShardMergeEqualsSingleRun(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, labServer)
+	refused := closedPort(t)
+	for _, target := range []string{s.URL + "/", s.URL + "/status?code=503", refused} {
+		t.Run(target, func(t *testing.T) {
+			cfg := Config{Targets: []string{target}, Clients: 6, RequestsPerClient: 5}
+			single := run(t, cfg)
+			var parts []*Summary
+			for i := range 3 {
+				c := cfg
+				c.Shard = Shard{Index: i, Count: 3}
+				p := run(t, c)
+				if p.Clients != 2 || p.Timeline[0].Histogram == "" {
+					t.Fatalf("shard %d ran %d clients, timeline histogram %q", i, p.Clients, p.Timeline[0].Histogram)
+				}
+				parts = append(parts, p)
+			}
+			m, err := Merge(parts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, m)
+			if m.Requests != single.Requests || m.OK != single.OK || m.Failed != single.Failed || m.Clients != single.Clients {
+				t.Errorf("merged requests %d ok %d failed %d clients %d; single %d %d %d %d",
+					m.Requests, m.OK, m.Failed, m.Clients, single.Requests, single.OK, single.Failed, single.Clients)
+			}
+			for k, v := range single.Errors {
+				if m.Errors[k] != v {
+					t.Errorf("errors[%s]: merged %d, single %d", k, m.Errors[k], v)
+				}
+			}
+			mh, _ := DecodeHistogram(m.Histogram)
+			sh, _ := DecodeHistogram(single.Histogram)
+			if mh.TotalCount() != sh.TotalCount() {
+				t.Errorf("histogram counts: merged %d single %d", mh.TotalCount(), sh.TotalCount())
+			}
+		})
+	}
+}
+
+func TestMergeRefusesMismatch(t *testing.T) {
+	h, _ := encodeHist(newLatencyHist())
+	base := Summary{Schema: SummarySchema, Mode: "closed", Pipeline: 1, ClientsTotal: 4, Histogram: h, ConnectHistogram: h}
+	tests := []struct {
+		name   string
+		change func(s *Summary)
+	}{
+		{"schema", func(s *Summary) { s.Schema = "other/v9" }},
+		{"mode", func(s *Summary) { s.Mode = "open" }},
+		{"clients", func(s *Summary) { s.ClientsTotal = 5 }},
+		{"no histogram", func(s *Summary) { s.Histogram = "" }},
+		{"bad histogram", func(s *Summary) { s.ConnectHistogram = "!!" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := base, base
+			tt.change(&b)
+			if _, err := Merge(&a, &b); !errors.Is(err, ErrMerge) {
+				t.Errorf("err = %v, want ErrMerge", err)
+			}
+		})
+	}
+}
+
+func TestTargets(t *testing.T) {
+	tests := []struct {
+		raw     string
+		ok      bool
+		addr    string
+		path    string
+		loopOK  bool // allowed from the host namespace without AllowRemote
+		resolve bool
+	}{
+		{raw: "http://127.0.0.1:8080/", ok: true, addr: "127.0.0.1:8080", path: "/", loopOK: true},
+		{raw: "http://localhost:81/x?y=1", ok: true, addr: "127.0.0.1:81", path: "/x?y=1", loopOK: true},
+		{raw: "http://127.3.4.5", ok: true, addr: "127.3.4.5:80", path: "/", loopOK: true},
+		{raw: "http://[::1]:9/", ok: true, addr: "[::1]:9", path: "/", loopOK: true},
+		{raw: "http://192.0.2.7:80/", ok: true, addr: "192.0.2.7:80", path: "/"},
+		{raw: "http://[::ffff:10.0.0.1]/", ok: true, addr: "10.0.0.1:80", path: "/"},
+		{raw: "https://127.0.0.1/"},
+		{raw: "http://example.com/"},
+		{raw: "http://u:p@127.0.0.1/"},
+		{raw: "http://127.0.0.1:0/"},
+		{raw: "http://127.0.0.1:99999/"},
+		{raw: "http://127.0.0.1:/"},
+		{raw: "http://127.0.0.1/#frag"},
+		{raw: "127.0.0.1:80"},
+		{raw: "http:///path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			tg, err := ParseTarget(tt.raw, tt.resolve)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+			if !tt.ok {
+				return
+			}
+			if tg.Addr.String() != tt.addr || tg.Path != tt.path {
+				t.Errorf("addr %s path %s, want %s %s", tg.Addr, tg.Path, tt.addr, tt.path)
+			}
+			err = checkTargets([]Target{tg}, false, false)
+			if (err == nil) != tt.loopOK {
+				t.Errorf("safety check: %v, want allowed %v", err, tt.loopOK)
+			}
+			if !tt.loopOK && !errors.Is(err, ErrRemoteTarget) {
+				t.Errorf("err = %v, want ErrRemoteTarget", err)
+			}
+			if checkTargets([]Target{tg}, false, true) != nil || checkTargets([]Target{tg}, true, false) != nil {
+				t.Error("allow-remote or a lab namespace must permit any target")
+			}
+		})
+	}
+}
+
+func TestRunRefusesRemoteTarget(t *testing.T) {
+	in, err := inLabNamespace(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in {
+		t.Skip("the test runs inside a non-host network namespace")
+	}
+	_, err = Run(context.Background(), Config{Targets: []string{"http://192.0.2.1/"}, Duration: time.Second})
+	if !errors.Is(err, ErrRemoteTarget) {
+		t.Fatalf("err = %v, want ErrRemoteTarget", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []Config{
+		{},
+		{Targets: []string{"http://127.0.0.1/"}, Clients: -1},
+		{Targets: []string{"http://127.0.0.1/"}, Pipeline: 2, DisableKeepAlive: true},
+		{Targets: []string{"http://127.0.0.1/"}, Duration: 2 * MaxDuration},
+		{Targets: []string{"http://127.0.0.1/"}, Timeout: time.Microsecond},
+		{Targets: []string{"http://127.0.0.1/"}, Clients: 2, Shard: Shard{Index: 0, Count: 3}},
+		{Targets: []string{"http://127.0.0.1/"}, Shard: Shard{Index: 3, Count: 3}},
+		{Targets: []string{"http://127.0.0.1/"}, Rate: -1},
+	}
+	for i, c := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			if _, err := Run(context.Background(), c); !errors.Is(err, ErrConfig) {
+				t.Errorf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+func TestPacers(t *testing.T) {
+	if _, paced := PerConnection(0, 10).Due(5); paced {
+		t.Error("rate 0 must be a closed loop")
+	}
+	p := PerConnection(1000, 10) // 100/s per connection: every 10 ms
+	for n, want := range []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond} {
+		if at, paced := p.Due(uint64(n)); !paced || at != want {
+			t.Errorf("Due(%d) = %v %v, want %v paced", n, at, paced, want)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{{"0/1", true}, {"2/3", true}, {"3/3", false}, {"-1/2", false}, {"1", false}, {"a/b", false}, {"0/0", false}} {
+		s, err := ParseShard(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: err %v", tt.in, err)
+		}
+		if tt.ok && s.String() != tt.in {
+			t.Errorf("%s round-trips as %s", tt.in, s)
+		}
+	}
+	lo, hi := Shard{Index: 2, Count: 3}.clients(10)
+	if lo != 6 || hi != 10 {
+		t.Errorf("shard 2/3 of 10 = [%d,%d), want [6,10)", lo, hi)
+	}
+}

@@ -1,0 +1,138 @@
+//go:build linux
+
+package driver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalelab/scalelab/internal/netns"
+)
+
+// TestPortExhaustionInNamespace reproduces seed 001 on Linux: in a namespace
+// with 50 ephemeral ports and tcp_tw_reuse 0, a driver without keep-alive is
+// the active closer, so its closed connections sit in TIME_WAIT on the
+// client side and connects then fail with EADDRNOTAVAIL. The server closes
+// right after answering, as seed 001's does; TIME_WAIT must still land on
+// the client's ports.
+func TestPortExhaustionInNamespace(t *testing.T) {
+	ns, err := netns.New()
+	if errors.Is(err, netns.ErrNotPermitted) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	const lo, hi = 40000, 40049
+	for k, v := range map[string]string{
+		"net.ipv4.ip_local_port_range": strconv.Itoa(lo) + " " + strconv.Itoa(hi),
+		"net.ipv4.tcp_tw_reuse":        "0",
+	} {
+		if err := ns.SetSysctl(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ln net.Listener
+	if err := ns.Do(func() (err error) {
+		ln, err = net.Listen("tcp", "127.0.0.1:8080")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveOn(t, ln, labServer)
+
+	sum := run(t, Config{Targets: []string{srv.URL + "/"}, Clients: 2, DisableKeepAlive: true,
+		Duration: 1500 * time.Millisecond, NetnsFD: ns.Fd()})
+	ports := uint64(hi - lo + 1)
+	if sum.OK == 0 || sum.OK > ports {
+		t.Errorf("ok %d, want between 1 and the %d ports", sum.OK, ports)
+	}
+	if sum.Errors[ClassAddrUnavailable] == 0 || sum.ErrorsByStep["connect"][ClassAddrUnavailable] == 0 {
+		t.Errorf("no addr_unavailable at connect: %v", sum.ErrorsByStep)
+	}
+	if sum.Failed != sum.Errors[ClassAddrUnavailable] {
+		t.Errorf("other errors: %v", sum.Errors)
+	}
+	// The backoff bounds the attempts: 2 clients, at most one try per ms.
+	if limit := uint64(2 * 1500); sum.Errors[ClassAddrUnavailable] > limit {
+		t.Errorf("%d failed connects in 1.5 s from 2 clients: the backoff does not hold", sum.Errors[ClassAddrUnavailable])
+	}
+
+	var clientTW, serverTW int
+	if err := ns.Do(func() error {
+		var err error
+		clientTW, serverTW, err = timeWaitByPort("/proc/thread-self/net/tcp", lo, hi)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ok %d, addr_unavailable %d, TIME_WAIT on client ports %d, elsewhere %d",
+		sum.OK, sum.Errors[ClassAddrUnavailable], clientTW, serverTW)
+	if uint64(clientTW) < sum.OK || serverTW != 0 {
+		t.Errorf("TIME_WAIT: %d on client ports, %d elsewhere; want >= %d (one per request) on the client side only",
+			clientTW, serverTW, sum.OK)
+	}
+}
+
+// timeWaitByPort counts TIME_WAIT sockets in a /proc/net/tcp file whose
+// local port lies in [lo, hi] (the client's) and the others.
+func timeWaitByPort(path string, lo, hi int) (client, other int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || fields[3] != "06" { // 06: TIME_WAIT
+			continue
+		}
+		_, portHex, _ := strings.Cut(fields[1], ":")
+		port, err := strconv.ParseUint(portHex, 16, 16)
+		if err != nil {
+			return 0, 0, err
+		}
+		if int(port) >= lo && int(port) <= hi {
+			client++
+		} else {
+			other++
+		}
+	}
+	return client, other, sc.Err()
+}
+
+// TestNamespaceTargetsAllowed: inside a lab namespace the driver may load an
+// address that is not loopback (here one on a dummy-free namespace: nothing
+// answers, so connects are refused or unreachable, and that is fine).
+func TestNamespaceTargetsAllowed(t *testing.T) {
+	ns, err := netns.New()
+	if errors.Is(err, netns.ErrNotPermitted) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	in, err := inLabNamespace(ns.Fd())
+	if err != nil || !in {
+		t.Fatalf("a fresh namespace is not recognised as the lab's: %v %v", in, err)
+	}
+	sum, err := Run(context.Background(), Config{Targets: []string{"http://192.0.2.1/"}, Clients: 1,
+		RequestsPerClient: 2, Duration: time.Second, NetnsFD: ns.Fd()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No route exists in the namespace: the errno is kept in the class name.
+	if sum.OK != 0 || sum.Errors["other_ENETUNREACH_connect"] != 2 {
+		t.Errorf("ok %d errors %v, want 2 other_ENETUNREACH_connect", sum.OK, sum.Errors)
+	}
+}
