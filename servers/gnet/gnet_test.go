@@ -1,0 +1,247 @@
+package gnet
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalelab/scalelab/servers"
+)
+
+func start(t *testing.T, cfg servers.Config) (*Server, *servers.Stats) {
+	t.Helper()
+	st := servers.NewStats()
+	srv, err := New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return srv.(*Server), st
+}
+
+func testConfig() servers.Config {
+	cfg := servers.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.ReadTimeout = 5 * time.Second
+	return cfg
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+// readAnswer reads one answer and its body from r.
+func readAnswer(t *testing.T, r *bufio.Reader) (int, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatalf("read answer: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// settled returns the stats once requests answers are counted: the server
+// counts an answer after its write, so the client may read it a moment
+// before (two seconds at most).
+func settled(st *servers.Stats, requests uint64) servers.Snapshot {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		snap := st.Snapshot()
+		if snap.Requests >= requests || time.Now().After(deadline) {
+			return snap
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestServeAndStats(t *testing.T) {
+	cfg := testConfig()
+	cfg.Backlog = 77
+	srv, st := start(t, cfg)
+	addrs := srv.Addrs()
+	if len(addrs) != 1 || strings.HasSuffix(addrs[0], ":0") {
+		t.Fatalf("Addrs() = %v, want one resolved address", addrs)
+	}
+	q, err := servers.QueueOf(srv.ListenerFDs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Backlog != 77 || q.Addr != addrs[0] {
+		t.Errorf("listener %s backlog %d, want %s backlog 77 (gnet listens with somaxconn)", q.Addr, q.Backlog, addrs[0])
+	}
+	tests := []struct {
+		target, body string
+		status       int
+	}{
+		{"/", "ok", 200},
+		{"/json", `{"message":"ok","server":"scalelab"}`, 200},
+		{"/cpu?us=10", "ok", 200},
+		{"/sleep?ms=1", "ok", 200},
+		{"/nope", "not found\n", 404},
+		{"/cpu?us=x", "bad request\n", 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			c := dial(t, addrs[0])
+			if _, err := io.WriteString(c, "GET "+tc.target+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			status, body := readAnswer(t, bufio.NewReader(c))
+			if status != tc.status || body != tc.body {
+				t.Errorf("got %d %q, want %d %q", status, body, tc.status, tc.body)
+			}
+		})
+	}
+	snap := settled(st, uint64(len(tests)))
+	if snap.Accepted != uint64(len(tests)) || snap.Requests != uint64(len(tests)) {
+		t.Errorf("accepted %d requests %d, want %d each", snap.Accepted, snap.Requests, len(tests))
+	}
+	if snap.Responses["4xx"] != 2 || snap.HandlerMs.Count != int64(len(tests)) {
+		t.Errorf("responses %v, handler latency count %d", snap.Responses, snap.HandlerMs.Count)
+	}
+	if snap.OpenConnsPeak < 1 || snap.Workers < 1 {
+		t.Errorf("open connections peak %d, workers (loops) %d, want >= 1", snap.OpenConnsPeak, snap.Workers)
+	}
+}
+
+// TestPipelinedSleepKeepsOrder sends a /sleep between quick requests in one
+// write: the quick ones behind it must wait, answers come in request order.
+func TestPipelinedSleepKeepsOrder(t *testing.T) {
+	srv, st := start(t, testConfig())
+	c := dial(t, srv.Addrs()[0])
+	targets := []string{"/", "/sleep?ms=50", "/json", "/nope", "/sleep?ms=1", "/"}
+	var req strings.Builder
+	for _, tg := range targets {
+		req.WriteString("GET " + tg + " HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	if _, err := io.WriteString(c, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for i, tg := range targets {
+		want := servers.RouteTarget(tg)
+		status, body := readAnswer(t, r)
+		if status != want.Status() || body != string(want.Body()) {
+			t.Errorf("answer %d (%s): %d %q, want %d %q", i, tg, status, body, want.Status(), want.Body())
+		}
+	}
+	if n := settled(st, uint64(len(targets))).Requests; n != uint64(len(targets)) {
+		t.Errorf("requests served %d, want %d", n, len(targets))
+	}
+}
+
+// TestReadTimeout checks that a silent connection and a half-sent request
+// are closed once the read timeout has passed.
+func TestReadTimeout(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReadTimeout = 150 * time.Millisecond
+	srv, _ := start(t, cfg)
+	for _, tc := range []struct{ name, send string }{
+		{"silent", ""},
+		{"partial request", "GET / HTTP/1.1\r\nHost: x\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, srv.Addrs()[0])
+			if _, err := io.WriteString(c, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			began := time.Now()
+			n, err := c.Read(make([]byte, 64))
+			if n != 0 || err == nil {
+				t.Fatalf("read %d bytes, err %v: want the server to close", n, err)
+			}
+			if waited := time.Since(began); waited < cfg.ReadTimeout/2 {
+				t.Errorf("closed after %v, before the read timeout %v", waited, cfg.ReadTimeout)
+			}
+		})
+	}
+}
+
+// TestReusePortListeners checks that with --reuseport every loop's socket
+// is found and given the backlog.
+func TestReusePortListeners(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReusePort = true
+	cfg.Listeners = 2
+	cfg.Backlog = 99
+	srv, _ := start(t, cfg)
+	fds := srv.ListenerFDs()
+	if want := srv.loops * cfg.Listeners; len(fds) != want {
+		t.Fatalf("%d listening sockets, want %d (%d loops x %d ports)", len(fds), want, srv.loops, cfg.Listeners)
+	}
+	perAddr := map[string]int{}
+	for _, fd := range fds {
+		q, err := servers.QueueOf(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Backlog != 99 {
+			t.Errorf("%s: backlog %d, want 99", q.Addr, q.Backlog)
+		}
+		perAddr[q.Addr]++
+	}
+	for _, a := range srv.Addrs() {
+		if perAddr[a] != srv.loops {
+			t.Errorf("%s: %d sockets, want %d", a, perAddr[a], srv.loops)
+		}
+		c := dial(t, a)
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := readAnswer(t, bufio.NewReader(c)); status != 200 {
+			t.Errorf("%s: status %d", a, status)
+		}
+	}
+}
+
+// TestHeaderLimit checks that the 431 threshold is the knob itself: a
+// request of exactly MaxHeaderBytes bytes is served, one byte more is not.
+func TestHeaderLimit(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxHeaderBytes = 8192
+	srv, _ := start(t, cfg)
+	request := func(size int) string {
+		head := "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "
+		pad := size - len(head) - len("\r\n\r\n")
+		return head + strings.Repeat("a", pad) + "\r\n\r\n"
+	}
+	for _, tc := range []struct {
+		size, status int
+	}{
+		{cfg.MaxHeaderBytes, 200},
+		{cfg.MaxHeaderBytes + 1, 431},
+	} {
+		c := dial(t, srv.Addrs()[0])
+		if _, err := io.WriteString(c, request(tc.size)); err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := readAnswer(t, bufio.NewReader(c)); status != tc.status {
+			t.Errorf("request of %d bytes: status %d, want %d", tc.size, status, tc.status)
+		}
+	}
+}
