@@ -70,7 +70,9 @@ type Server struct {
 	started  bool
 	stopping atomic.Bool
 	addrs    []string
-	fds      []int
+
+	fdMu sync.Mutex // apart from mu: the engine goroutine takes it
+	fds  []int
 	done     chan struct{} // closed when gnet.Rotate has returned
 	runErr   error         // what Rotate returned, readable once done is closed
 	logger   *logger
@@ -130,6 +132,11 @@ func (s *Server) Start() error {
 	go func() {
 		s.runErr = gnet.Rotate(s.h, protoAddrs, opts...)
 		if !s.stopping.Load() && s.h.isBooted() {
+			// gnet closed its listening sockets; our duplicates would keep
+			// them listening, so stop them (the descriptors stay valid).
+			s.fdMu.Lock()
+			stopListening(s.fds)
+			s.fdMu.Unlock()
 			s.logger.out.Printf("engine stopped on its own (Rotate: %v): the server no longer serves", s.runErr)
 		}
 		close(s.done)
@@ -165,7 +172,9 @@ func (s *Server) Start() error {
 		fds = append(fds, extra...)
 	}
 	s.addrs = addrs
+	s.fdMu.Lock()
 	s.fds = fds
+	s.fdMu.Unlock()
 	return nil
 }
 
@@ -179,8 +188,8 @@ func (s *Server) Addrs() []string {
 // ListenerFDs returns duplicates of the listening sockets: one per port, or
 // one per loop and port with --reuseport (each has its own accept queue).
 func (s *Server) ListenerFDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.fdMu.Lock()
+	defer s.fdMu.Unlock()
 	return append([]int(nil), s.fds...)
 }
 
@@ -205,10 +214,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if werr := s.h.waitSleepers(ctx); werr != nil && err == nil {
 		err = fmt.Errorf("gnet: shutdown: %w", werr)
 	}
-	s.mu.Lock()
+	s.fdMu.Lock()
 	closeFDs(s.fds)
 	s.fds = nil
-	s.mu.Unlock()
+	s.fdMu.Unlock()
 	return err
 }
 

@@ -175,6 +175,15 @@ func adoptListeners(addrs []string, backlog int, known []int) ([]int, error) {
 	return found, nil
 }
 
+// stopListening ends the listening state of the sockets behind fds, which
+// refuses new connections and drops those in the accept queue, while the
+// descriptors stay valid (shutdown(2) on a listening socket).
+func stopListening(fds []int) {
+	for _, fd := range fds {
+		_ = unix.Shutdown(fd, unix.SHUT_RDWR)
+	}
+}
+
 // closeFDs closes descriptors.
 func closeFDs(fds []int) {
 	for _, fd := range fds {
