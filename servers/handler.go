@@ -38,6 +38,8 @@ var (
 	bodyTooLarge   = []byte("request header fields too large\n")
 	bodyNotAllowed = []byte("method not allowed\n")
 	bodyBadVersion = []byte("http version not supported\n")
+	bodyNoLength   = []byte("length required\n")
+	bodyTooLong    = []byte("content too large\n")
 )
 
 // Action is a routed request: what to do and how much of it.
@@ -190,10 +192,16 @@ func StatusText(code int) string {
 		return "Method Not Allowed"
 	case 408:
 		return "Request Timeout"
+	case 411:
+		return "Length Required"
+	case 413:
+		return "Content Too Large"
 	case 431:
 		return "Request Header Fields Too Large"
 	case 500:
 		return "Internal Server Error"
+	case 501:
+		return "Not Implemented"
 	case 503:
 		return "Service Unavailable"
 	case 505:
@@ -211,6 +219,10 @@ func ErrorBody(code int) []byte {
 		return bodyNotFound
 	case 405:
 		return bodyNotAllowed
+	case 411:
+		return bodyNoLength
+	case 413:
+		return bodyTooLong
 	case 431:
 		return bodyTooLarge
 	case 505:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +20,9 @@ type Listener struct {
 	*net.TCPListener
 	// Backlog is the backlog passed to listen(2).
 	Backlog int
-	fd      int
+	// fd is the inspection duplicate, -1 once closed; atomic because the
+	// stats channel reads it while a shutdown may close it.
+	fd atomic.Int64
 }
 
 // ListenOptions are the socket settings of a listening socket.
@@ -77,12 +80,14 @@ func Listen(addr string, opts ListenOptions) (*Listener, error) {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	tl := ln.(*net.TCPListener)
-	l := &Listener{TCPListener: tl, Backlog: backlog, fd: -1}
+	l := &Listener{TCPListener: tl, Backlog: backlog}
+	dup := -1
 	rc, err := tl.SyscallConn()
 	if err == nil {
-		err = rc.Control(func(s uintptr) { l.fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
+		err = rc.Control(func(s uintptr) { dup, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
 	}
-	if err != nil || l.fd < 0 {
+	l.fd.Store(int64(dup))
+	if err != nil || dup < 0 {
 		tl.Close()
 		return nil, fmt.Errorf("listen %s: keep a handle on the socket: %w", addr, err)
 	}
@@ -110,14 +115,13 @@ func ListenAll(cfg Config) ([]*Listener, error) {
 }
 
 // FD returns the duplicate of the socket kept for inspection.
-func (l *Listener) FD() int { return l.fd }
+func (l *Listener) FD() int { return int(l.fd.Load()) }
 
 // Close closes the listener and its duplicate.
 func (l *Listener) Close() error {
 	err := l.TCPListener.Close()
-	if l.fd >= 0 {
-		unix.Close(l.fd)
-		l.fd = -1
+	if fd := l.fd.Swap(-1); fd >= 0 {
+		unix.Close(int(fd))
 	}
 	return err
 }

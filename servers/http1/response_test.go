@@ -1,0 +1,64 @@
+package http1
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/scalelab/scalelab/servers"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestAnswersGolden pins every answer the raw variants can write: each
+// route for HTTP/1.1 and HTTP/1.0, kept alive or not, GET and HEAD, and
+// each refusal.
+func TestAnswersGolden(t *testing.T) {
+	var out bytes.Buffer
+	p := &Parser{}
+	for _, version := range []string{"HTTP/1.1", "HTTP/1.0"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			for _, target := range []string{"/", "/json", "/cpu?us=1", "/sleep?ms=0", "/nope", "/cpu?us=abc"} {
+				for _, keep := range []bool{true, false} {
+					in := method + " " + target + " " + version + "\r\nHost: x\r\n\r\n"
+					var req Request
+					if _, err := p.Parse([]byte(in), &req); err != nil {
+						t.Fatalf("%q: %v", in, err)
+					}
+					a := servers.RouteTarget(req.Target)
+					fmt.Fprintf(&out, "=== %s %s %s keep-alive=%v\n", method, target, version, keep)
+					out.Write(AppendAnswer(nil, &req, a, keep))
+					out.WriteString("\n")
+				}
+			}
+		}
+	}
+	for _, status := range []int{400, 411, 413, 431, 505} {
+		fmt.Fprintf(&out, "=== refused %d\n", status)
+		out.Write(AppendError(nil, status))
+		out.WriteString("\n")
+	}
+	golden(t, "answers.golden", out.Bytes())
+}
