@@ -34,7 +34,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -78,6 +80,8 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		ReadTimeout:                   cfg.ReadTimeout,
 		IdleTimeout:                   cfg.ReadTimeout,
 		DisableKeepalive:              !cfg.KeepAlive,
+		ErrorHandler:                  errorHandler,
+		Logger:                        log.New(os.Stderr, "fasthttp: ", log.LstdFlags),
 		ConnState:                     s.connState,
 		CloseOnShutdown:               true,
 		DisablePreParseMultipartForm:  true,
@@ -183,6 +187,24 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	ctx.Response.SetBodyRaw(a.Body())
 	s.st.WorkerIdle()
 	s.st.Served(status, time.Since(ctx.Time()))
+}
+
+// errorHandler answers a request fasthttp could not read. It is fasthttp's
+// default handler (431 for ErrSmallBuffer, 408 for a timeout, 400 for the
+// rest) except that it finds the timeout inside the wrapped error: the
+// default only looks at the outer error, so a request cut short by the read
+// timeout got a 400.
+func errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.As(err, &small):
+		ctx.Error("Too big request header", fasthttp.StatusRequestHeaderFieldsTooLarge)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		ctx.Error("Request timeout", fasthttp.StatusRequestTimeout)
+	default:
+		ctx.Error("Error when parsing request", fasthttp.StatusBadRequest)
+	}
 }
 
 // connState keeps the open connection gauge and the set of open connections.

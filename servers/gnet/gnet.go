@@ -71,11 +71,11 @@ type Server struct {
 	stopping atomic.Bool
 	addrs    []string
 
-	fdMu sync.Mutex // apart from mu: the engine goroutine takes it
-	fds  []int
-	done     chan struct{} // closed when gnet.Rotate has returned
-	runErr   error         // what Rotate returned, readable once done is closed
-	logger   *logger
+	fdMu   sync.Mutex // apart from mu: the engine goroutine takes it
+	fds    []int
+	done   chan struct{} // closed when gnet.Rotate has returned
+	runErr error         // what Rotate returned, readable once done is closed
+	logger *logger
 }
 
 var _ servers.Server = (*Server)(nil)

@@ -231,7 +231,9 @@ func (h *handler) serve(c gnet.Conn, cs *conn) gnet.Action {
 			break
 		}
 	}
-	_, _ = c.Discard(consumed)
+	if consumed > 0 {
+		_, _ = c.Discard(consumed) // Discard(0) would drop everything
+	}
 	if len(out) > 0 {
 		_, _ = c.Write(out)
 	}

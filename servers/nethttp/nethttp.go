@@ -152,6 +152,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Header values shared by every answer; net/http only reads them.
 var (
 	hdrServer = []string{"scalelab"}
+	hdrClose  = []string{"close"}
 	hdrText   = []string{servers.TextPlain}
 	hdrJSON   = []string{servers.AppJSON}
 )
@@ -167,6 +168,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	a.Do()
 	h := w.Header()
 	h["Server"] = hdrServer
+	if !s.cfg.KeepAlive {
+		// net/http would answer an HTTP/1.0 "Connection: keep-alive"
+		// request with "Connection: keep-alive" and then close anyway
+		// (net/http/server.go, chunkWriter.writeHeader, Go 1.26); saying
+		// close keeps the answer true.
+		h["Connection"] = hdrClose
+	}
 	if a.Kind == servers.KindJSON {
 		h["Content-Type"] = hdrJSON
 	} else {
