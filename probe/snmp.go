@@ -1,0 +1,61 @@
+package probe
+
+import (
+	"io"
+	"os"
+)
+
+// parseSNMP parses /proc/net/snmp (Ip, Icmp, Tcp, Udp, ...).
+func parseSNMP(r io.Reader) (Counters, error) { return parseCounters(r) }
+
+// SNMP reads /proc/PID/net/snmp: the RFC 1213 counters of the network
+// namespace process pid lives in.
+func (fs FS) SNMP(pid int) (Counters, error) {
+	return readWith(fs, func(f *os.File) (Counters, error) { return parseSNMP(f) }, pid, "net", "snmp")
+}
+
+// TCP holds the Tcp counters of /proc/net/snmp the lab uses.
+type TCP struct {
+	// ActiveOpens counts connect()s (SYN_SENT transitions).
+	ActiveOpens int64
+	// PassiveOpens counts connections accepted by the kernel (SYN_RECV).
+	PassiveOpens int64
+	// AttemptFails counts connection attempts that failed (reset or timed
+	// out in SYN_SENT/SYN_RECV).
+	AttemptFails int64
+	// EstabResets counts resets of established or CLOSE_WAIT connections.
+	EstabResets int64
+	// CurrEstab is a gauge: connections now ESTABLISHED or CLOSE_WAIT.
+	CurrEstab int64
+	// InSegs counts segments received.
+	InSegs int64
+	// OutSegs counts segments sent.
+	OutSegs int64
+	// RetransSegs counts segments retransmitted.
+	RetransSegs int64
+	// InErrs counts segments received with errors.
+	InErrs int64
+	// OutRsts counts resets sent.
+	OutRsts int64
+}
+
+var tcpFields = []field[TCP]{
+	{"ActiveOpens", func(t *TCP) *int64 { return &t.ActiveOpens }},
+	{"PassiveOpens", func(t *TCP) *int64 { return &t.PassiveOpens }},
+	{"AttemptFails", func(t *TCP) *int64 { return &t.AttemptFails }},
+	{"EstabResets", func(t *TCP) *int64 { return &t.EstabResets }},
+	{"CurrEstab", func(t *TCP) *int64 { return &t.CurrEstab }},
+	{"InSegs", func(t *TCP) *int64 { return &t.InSegs }},
+	{"OutSegs", func(t *TCP) *int64 { return &t.OutSegs }},
+	{"RetransSegs", func(t *TCP) *int64 { return &t.RetransSegs }},
+	{"InErrs", func(t *TCP) *int64 { return &t.InErrs }},
+	{"OutRsts", func(t *TCP) *int64 { return &t.OutRsts }},
+}
+
+// TCP extracts the typed Tcp counters from an snmp table (or a delta of
+// two). Fields the kernel did not report stay 0 and are returned as
+// "Tcp.Name" in missing.
+func (c Counters) TCP() (t TCP, missing []string) {
+	missing = fill(c, "Tcp", &t, tcpFields)
+	return t, missing
+}
