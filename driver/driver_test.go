@@ -1,10 +1,13 @@
 package driver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -214,11 +217,12 @@ func TestRequestsPerClientPipelineAndKeepAlive(t *testing.T) {
 	}
 }
 
-func TestWarmupAndRamp(t *testing.T) {
+func TestWarmupRampAndProgress(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, labServer)
-	sum := run(t, Config{Targets: []string{s.URL + "/"}, Clients: 4, Warmup: 300 * time.Millisecond,
-		Ramp: 200 * time.Millisecond, Duration: 1500 * time.Millisecond})
+	var progress syncBuffer
+	sum := run(t, Config{Targets: []string{s.URL + "/"}, Clients: 4, Warmup: 1200 * time.Millisecond,
+		Ramp: 200 * time.Millisecond, Duration: 1500 * time.Millisecond, Progress: &progress})
 	if sum.WarmupRequests == 0 || sum.OK == 0 {
 		t.Fatalf("warmup %d ok %d", sum.WarmupRequests, sum.OK)
 	}
@@ -227,6 +231,11 @@ func TestWarmupAndRamp(t *testing.T) {
 	}
 	if sum.DurationS < 1.4 || sum.DurationS > 1.6 {
 		t.Errorf("duration %.3f s, want the measured 1.5 s without warmup", sum.DurationS)
+	}
+	// one line a second: warming up at 1 s, the first measured second at 2.2 s
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "warming up") || !strings.Contains(lines[1], "req/s") {
+		t.Errorf("progress lines: %q", lines)
 	}
 	// keep-alive connections made during the warmup carry on
 	if sum.ConnectsAttempted != 0 {
@@ -428,4 +437,22 @@ func TestParseShard(t *testing.T) {
 	if lo != 6 || hi != 10 {
 		t.Errorf("shard 2/3 of 10 = [%d,%d), want [6,10)", lo, hi)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

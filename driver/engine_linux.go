@@ -19,7 +19,7 @@ import (
 // Event-loop sizes.
 const (
 	readBufSize  = 64 << 10 // per-loop read buffer shared by all its connections
-	eventsPerRun = 512
+	eventsPerRun = 4096
 	minBackoff   = time.Millisecond       // first pause after a failed connect
 	maxBackoff   = 100 * time.Millisecond // longest pause between connect attempts of one client
 	maxPoll      = 100 * time.Millisecond // a loop looks at the stop flag at least this often

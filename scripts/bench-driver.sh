@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench-driver.sh: is `scalelab load` at least as fast as wrk, with no more
+# memory per connection?
+#
+# Paired, interleaved rounds (wrk, scalelab, wrk, scalelab, ...) against the
+# same keep-alive server, the server pinned to CPU 0 and the load generator
+# to CPU 1, at each connection count. Prints the median rate of each tool,
+# their ratio (scalelab / wrk), the median peak RSS of each (GNU time's
+# maximum resident set size) and scalelab's and wrk's RSS per connection.
+#
+# usage: scripts/bench-driver.sh [--server nginx|gnet] [--conns "100 10000"]
+#          [--rounds 3] [--duration 5s] [--port 18089] [--bin bin/scalelab]
+#
+# The server is nginx by default (1 worker, `return 200 "ok"`, access log
+# off); --server gnet runs `scalelab serve gnet` instead. Needs root for the
+# apt-get installs and for raising the open-file limit to 20000.
+set -euo pipefail
+
+server=nginx
+conns="100 10000"
+rounds=3
+duration=5s
+port=18089
+bin=bin/scalelab
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--server) server=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--port) port=$2; shift 2 ;;
+	--bin) bin=$2; shift 2 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	*) echo "bench-driver: unknown flag $1" >&2; exit 2 ;;
+	esac
+done
+
+need() { # need COMMAND PACKAGE
+	if ! command -v "$1" >/dev/null 2>&1; then
+		echo "bench-driver: installing $2" >&2
+		apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >/dev/null
+	fi
+}
+need wrk wrk
+need taskset util-linux
+[[ -x /usr/bin/time ]] || need /usr/bin/time time
+[[ $server == nginx ]] && need nginx nginx
+[[ -x $bin ]] || { echo "bench-driver: $bin missing (run make build)" >&2; exit 2; }
+
+ulimit -n 20000 || { echo "bench-driver: cannot raise the open-file limit to 20000" >&2; exit 2; }
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+	if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+case "$server" in
+nginx)
+	cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+master_process off;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$port backlog=20000;
+    location / { return 200 "ok"; }
+  }
+}
+EOF
+	taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
+	server_pid=$!
+	;;
+gnet)
+	taskset -c 0 "$bin" serve gnet --addr "127.0.0.1:$port" --backlog 20000 --nofile 20000 >/dev/null &
+	server_pid=$!
+	;;
+*) echo "bench-driver: unknown server $server (nginx or gnet)" >&2; exit 2 ;;
+esac
+url="http://127.0.0.1:$port/"
+for _ in $(seq 50); do
+	if curl -fs "$url" >/dev/null 2>&1 || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+	sleep 0.1
+done
+
+# peak RSS in KiB of the command run by GNU time, written to $work/rss
+timed() { /usr/bin/time -f '%M' -o "$work/rss" "$@"; }
+
+run_wrk() { # conns -> "rps rss_kib"
+	timed taskset -c 1 wrk -t1 -c"$1" -d"$duration" --timeout 5s "$url" >"$work/wrk.out" 2>&1 || true
+	local rps
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+	echo "${rps:-0} $(tail -1 "$work/rss")"
+}
+
+run_scalelab() { # conns -> "rps rss_kib"
+	timed taskset -c 1 "$bin" load "$url" --clients "$1" --duration "$duration" --timeout 5s --json --quiet >"$work/sl.json" 2>"$work/sl.err" || true
+	local rps
+	rps=$(sed -n 's/^  "rps": \([0-9.]*\),*$/\1/p' "$work/sl.json")
+	echo "${rps:-0} $(tail -1 "$work/rss")"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# idle footprint of each tool (binary, runtime, libraries), to tell the
+# memory the connections cost from what the program costs at rest
+/usr/bin/time -f '%M' -o "$work/rss" wrk --version >/dev/null 2>&1 || true
+wrk_idle=$(tail -1 "$work/rss")
+/usr/bin/time -f '%M' -o "$work/rss" "$bin" help >/dev/null 2>&1 || true
+sl_idle=$(tail -1 "$work/rss")
+
+echo "server: $server on CPU 0; load generators on CPU 1; $rounds interleaved rounds of $duration each; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "idle RSS: wrk $((wrk_idle / 1024)) MB, scalelab $((sl_idle / 1024)) MB (KB/conn columns: peak RSS / conns; marginal: (peak - idle) / conns)"
+printf '%-7s %12s %14s %7s %11s %16s %12s %17s %13s %18s\n' conns "wrk rps" "scalelab rps" ratio "wrk RSS MB" "scalelab RSS MB" "wrk KB/conn" "scalelab KB/conn" "wrk marginal" "scalelab marginal"
+for c in $conns; do
+	: >"$work/w"; : >"$work/s"
+	for r in $(seq "$rounds"); do
+		read -r wr wm <<<"$(run_wrk "$c")"
+		read -r sr sm <<<"$(run_scalelab "$c")"
+		echo "$wr $wm" >>"$work/w"
+		echo "$sr $sm" >>"$work/s"
+		echo "  conns $c round $r: wrk $wr req/s ${wm} KiB, scalelab $sr req/s ${sm} KiB" >&2
+	done
+	wr=$(cut -d' ' -f1 "$work/w" | median); wm=$(cut -d' ' -f2 "$work/w" | median)
+	sr=$(cut -d' ' -f1 "$work/s" | median); sm=$(cut -d' ' -f2 "$work/s" | median)
+	awk -v c="$c" -v wr="$wr" -v sr="$sr" -v wm="$wm" -v sm="$sm" -v wi="$wrk_idle" -v si="$sl_idle" 'BEGIN {
+		ratio = (wr > 0) ? sr / wr : 0
+		printf "%-7d %12.0f %14.0f %7.2f %11.1f %16.1f %12.2f %17.2f %13.2f %18.2f\n", c, wr, sr, ratio, wm/1024, sm/1024, wm/c, sm/c, (wm-wi)/c, (sm-si)/c
+	}'
+done
