@@ -1,0 +1,72 @@
+package driver
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"runtime"
+	"testing"
+)
+
+// constServer answers every request with the same bytes, reusing one buffer
+// per connection, so that it allocates nothing per request itself.
+func constServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					for k := bytes.Count(buf[:n], []byte("\r\n\r\n")); k > 0; k-- {
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// TestHotPathDoesNotAllocate: the allocations of a run do not grow with
+// the number of requests (setup, histograms and the per-second timeline
+// allocate; sending, parsing and recording do not).
+func TestHotPathDoesNotAllocate(t *testing.T) {
+	url := constServer(t)
+	mallocs := func(perClient int) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s, err := Run(context.Background(), Config{Targets: []string{url}, Clients: 2, RequestsPerClient: perClient, Loops: 1})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.OK != uint64(2*perClient) {
+			t.Fatalf("ok %d, want %d", s.OK, 2*perClient)
+		}
+		return after.Mallocs - before.Mallocs
+	}
+	mallocs(100) // warm up lazily initialised runtime and package state
+	small, large := mallocs(100), mallocs(5100)
+	extra := float64(large) - float64(small)
+	t.Logf("mallocs: %d for 200 requests, %d for 10200", small, large)
+	if perRequest := extra / 10000; perRequest > 0.05 {
+		t.Errorf("%.3f allocations per extra request (%d vs %d mallocs)", perRequest, large, small)
+	}
+}
