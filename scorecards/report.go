@@ -1,0 +1,725 @@
+package scorecards
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/scalelab/scalelab/phases"
+)
+
+// Report is a scorecard laid out for reading: a title and sections in
+// order. Each section holds blocks (paragraphs, lists, tables, warnings);
+// charts can be added later as another kind of block.
+type Report struct {
+	Title    string
+	Sections []Section
+}
+
+// Section is a heading and its blocks. Level 2 is "##"; level 0 has no
+// heading (the lines under the title).
+type Section struct {
+	Level   int
+	Heading string
+	Blocks  []Block
+}
+
+// Block is one piece of a section that knows how to write itself as Markdown.
+type Block interface {
+	markdown(w *bufio.Writer)
+}
+
+// Paragraph is a block of running text (Markdown inline syntax allowed).
+type Paragraph string
+
+// Bullets is a bulleted list; an optional Lead paragraph introduces it.
+type Bullets struct {
+	Lead  string
+	Items []string
+}
+
+// Table is a Markdown table; Right marks the columns aligned right (numbers).
+type Table struct {
+	Header []string
+	Right  []bool
+	Rows   [][]string
+}
+
+// Warning is a block that must not be missed, rendered as a quoted, bold lead.
+type Warning struct {
+	Lead string // bold
+	Text string
+}
+
+func (p Paragraph) markdown(w *bufio.Writer) { fmt.Fprintf(w, "%s\n\n", p) }
+
+func (b Bullets) markdown(w *bufio.Writer) {
+	if b.Lead != "" {
+		fmt.Fprintf(w, "%s\n\n", b.Lead)
+	}
+	for _, it := range b.Items {
+		fmt.Fprintf(w, "- %s\n", it)
+	}
+	w.WriteString("\n")
+}
+
+func (t Table) markdown(w *bufio.Writer) {
+	row := func(cells []string) {
+		w.WriteString("|")
+		for _, c := range cells {
+			fmt.Fprintf(w, " %s |", cellEscape(c))
+		}
+		w.WriteString("\n")
+	}
+	row(t.Header)
+	w.WriteString("|")
+	for i := range t.Header {
+		if i < len(t.Right) && t.Right[i] {
+			w.WriteString("---:|")
+		} else {
+			w.WriteString("---|")
+		}
+	}
+	w.WriteString("\n")
+	for _, r := range t.Rows {
+		row(r)
+	}
+	w.WriteString("\n")
+}
+
+func (x Warning) markdown(w *bufio.Writer) {
+	fmt.Fprintf(w, "> **%s**", x.Lead)
+	if x.Text != "" {
+		fmt.Fprintf(w, " %s", x.Text)
+	}
+	w.WriteString("\n\n")
+}
+
+// cellEscape keeps a value inside its table cell.
+func cellEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// WriteMarkdown writes the report as Markdown.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "# %s\n\n", r.Title)
+	for _, s := range r.Sections {
+		if s.Level > 0 {
+			fmt.Fprintf(bw, "%s %s\n\n", strings.Repeat("#", s.Level), s.Heading)
+		}
+		for _, b := range s.Blocks {
+			b.markdown(bw)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("scorecards: write report: %w", err)
+	}
+	return nil
+}
+
+// RenderReport writes the Markdown report of sc (report.md) to w.
+func RenderReport(w io.Writer, sc *Scorecard) error {
+	return NewReport(sc).WriteMarkdown(w)
+}
+
+// NewReport lays out sc for reading. It reads sc in its written form (see
+// Rounded), so a report rendered during a run and one rendered later from
+// the saved card are identical.
+func NewReport(sc *Scorecard) *Report {
+	sc = sc.Rounded()
+	r := &Report{Title: reportTitle(sc)}
+	r.Sections = append(r.Sections, headerSection(sc))
+	r.Sections = append(r.Sections, hypothesisSection(sc))
+	if sc.Config.Server.Variant != "" {
+		r.Sections = append(r.Sections, setupSection(sc))
+	}
+	r.Sections = append(r.Sections, resultsSection(sc))
+	r.Sections = append(r.Sections, analysisSections(sc)...)
+	r.Sections = append(r.Sections, nextSection(sc))
+	r.Sections = append(r.Sections, appliedSections(sc)...)
+	r.Sections = append(r.Sections, environmentSection(sc))
+	return r
+}
+
+func reportTitle(sc *Scorecard) string {
+	title := sc.Phase.Title
+	if title == "" {
+		title = sc.Phase.Name
+	}
+	return fmt.Sprintf("Phase %d: %s", sc.Phase.Number, title)
+}
+
+func fmtDate(sc *Scorecard) string {
+	if sc.Environment.Date.IsZero() {
+		return "not recorded"
+	}
+	return sc.Environment.Date.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func headerSection(sc *Scorecard) Section {
+	s := Section{}
+	line := fmt.Sprintf("**Date:** %s · **Status:** %s", fmtDate(sc), sc.Status)
+	if sc.Phase.Source != "" {
+		line += fmt.Sprintf(" · **Phase file:** `%s`", sc.Phase.Source)
+	}
+	s.Blocks = append(s.Blocks, Paragraph(line))
+	if sc.Status == StatusComplete {
+		return s
+	}
+	planned := sc.Config.Sweep.Steps()
+	measured := fmt.Sprintf("%s measured", plural(len(sc.Steps), "step", "steps"))
+	if planned > 0 {
+		measured = fmt.Sprintf("%d of %d steps measured", len(sc.Steps), planned)
+	}
+	var lead string
+	switch sc.Status {
+	case StatusRunning:
+		lead = fmt.Sprintf("This run is still in progress (%s).", measured)
+	case StatusInterrupted:
+		lead = fmt.Sprintf("This run was interrupted (%s).", measured)
+	case StatusFailed:
+		lead = fmt.Sprintf("This run failed (%s).", measured)
+	default:
+		lead = fmt.Sprintf("This run has an unknown status %q (%s).", sc.Status, measured)
+	}
+	text := "The numbers below cover only the steps that finished."
+	if sc.Error != "" {
+		text = fmt.Sprintf("Error: %s. %s", strings.TrimSuffix(sc.Error, "."), text)
+	}
+	s.Blocks = append(s.Blocks, Warning{Lead: lead, Text: text})
+	return s
+}
+
+// stepsAt returns the steps run with n clients.
+func stepsAt(sc *Scorecard, n int) []Step {
+	var out []Step
+	for _, st := range sc.Steps {
+		if st.Clients == n {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// decidingStep returns the step whose verdict decides the run: the first
+// step at the breaking point, or else the last step.
+func decidingStep(sc *Scorecard) (Step, bool) {
+	if bp := sc.Summary.BreakingPoint; bp != nil {
+		if at := stepsAt(sc, bp.Clients); len(at) > 0 {
+			for _, st := range at {
+				if st.Verdict.Limit != phases.LimitNone && st.Verdict.Limit != "" {
+					return st, true
+				}
+			}
+			return at[0], true
+		}
+	}
+	if len(sc.Steps) > 0 {
+		return sc.Steps[len(sc.Steps)-1], true
+	}
+	return Step{}, false
+}
+
+func fmtLimit(l phases.Limit) string {
+	if l == "" {
+		return "not judged"
+	}
+	return "`" + string(l) + "`"
+}
+
+func hypothesisSection(sc *Scorecard) Section {
+	s := Section{Level: 2, Heading: "Hypothesis"}
+	h := sc.Phase.Hypothesis
+	expected := fmt.Sprintf("**Expected limit:** %s.", fmtLimit(h.Limit))
+	if h.Note != "" {
+		expected += " " + h.Note
+	}
+	s.Blocks = append(s.Blocks, Paragraph(expected))
+
+	if st, ok := decidingStep(sc); ok {
+		found := fmt.Sprintf("**Found:** %s", fmtLimit(st.Verdict.Limit))
+		if sc.Summary.BreakingPoint != nil {
+			found += fmt.Sprintf(" at the breaking point (%s).", plural(st.Clients, "client", "clients"))
+		} else {
+			found += fmt.Sprintf(" at the last step (%s); no step broke.", plural(st.Clients, "client", "clients"))
+		}
+		s.Blocks = append(s.Blocks, Paragraph(found))
+	}
+
+	var result string
+	switch o := sc.Summary.Hypothesis; {
+	case o != "":
+		result = fmt.Sprintf("**Result: %s.**", o)
+	case sc.Status == StatusRunning:
+		result = "**Result: not decided yet:** the run is still in progress."
+	default:
+		result = "**Result: not decided:** the run stopped before the hypothesis could be judged."
+	}
+	if sc.Summary.HypothesisNote != "" {
+		result += " " + sc.Summary.HypothesisNote
+	}
+	s.Blocks = append(s.Blocks, Paragraph(result))
+	return s
+}
+
+func describeServer(sv phases.Server) string {
+	parts := []string{"`" + string(sv.Variant) + "`"}
+	if sv.Variant.HasWorkers() {
+		parts = append(parts, plural(sv.Workers, "worker", "workers"), "queue "+fmtInt(sv.Queue))
+	}
+	if sv.KeepAlive {
+		parts = append(parts, "keep-alive on")
+	} else {
+		parts = append(parts, "keep-alive off")
+	}
+	parts = append(parts, "backlog "+fmtInt(sv.Backlog), plural(sv.Listeners, "listener", "listeners"))
+	if sv.ReusePort {
+		parts = append(parts, "SO_REUSEPORT")
+	}
+	if sv.ReadTimeout > 0 {
+		parts = append(parts, "read timeout "+sv.ReadTimeout.String())
+	}
+	if sv.MaxHeaderBytes > 0 {
+		parts = append(parts, "max header "+fmtInt(sv.MaxHeaderBytes)+" bytes")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeDriver(d phases.Driver) string {
+	parts := []string{"GET `" + d.Path + "`"}
+	if d.KeepAlive {
+		parts = append(parts, "keep-alive on")
+	} else {
+		parts = append(parts, "keep-alive off (the client closes each connection first)")
+	}
+	if d.Rate > 0 {
+		parts = append(parts, fmt.Sprintf("open loop at %s requests/s", fmtInt(d.Rate)))
+	} else {
+		parts = append(parts, "closed loop (each client waits for its response)")
+	}
+	if d.Pipeline > 1 {
+		parts = append(parts, fmt.Sprintf("%d requests pipelined", d.Pipeline))
+	}
+	warm := "no warmup"
+	if d.Warmup > 0 {
+		warm = d.Warmup.String() + " warmup"
+	}
+	switch {
+	case d.Duration > 0 && d.RequestsPerClient > 0:
+		parts = append(parts, fmt.Sprintf("%s, then %s or %d requests per client per step", warm, d.Duration, d.RequestsPerClient))
+	case d.Duration > 0:
+		parts = append(parts, fmt.Sprintf("%s, then %s measured per step", warm, d.Duration))
+	default:
+		parts = append(parts, fmt.Sprintf("%s, then %d requests per client per step", warm, d.RequestsPerClient))
+	}
+	if d.Ramp > 0 {
+		parts = append(parts, "clients start over "+d.Ramp.String())
+	} else {
+		parts = append(parts, "all clients start at once")
+	}
+	parts = append(parts, fmt.Sprintf("timeout %s (connect %s)", d.Timeout, d.ConnectTimeout))
+	if len(d.Targets) > 0 {
+		parts = append(parts, "targets "+strings.Join(d.Targets, ", "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func setupSection(sc *Scorecard) Section {
+	cf := sc.Config
+	clients := make([]string, len(cf.Sweep.Clients))
+	for i, n := range cf.Sweep.Clients {
+		clients[i] = fmtInt(n)
+	}
+	trials := plural(cf.Sweep.Trials, "trial", "trials")
+	return Section{Level: 2, Heading: "Setup", Blocks: []Block{Bullets{Items: []string{
+		"**Server:** " + describeServer(cf.Server) + ".",
+		"**Driver:** " + describeDriver(cf.Driver) + ".",
+		fmt.Sprintf("**Sweep:** %s clients, %s each. A step whose success rate falls below %s counts as a drop.",
+			strings.Join(clients, ", "), trials, fmtPct(cf.SuccessThreshold)),
+	}}}}
+}
+
+func multiTrial(sc *Scorecard) bool {
+	for _, st := range sc.Steps {
+		if st.Trial > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func resultsSection(sc *Scorecard) Section {
+	s := Section{Level: 2, Heading: "Results"}
+	if len(sc.Steps) == 0 {
+		s.Blocks = append(s.Blocks, Paragraph("No step was measured."))
+		return s
+	}
+	trials := multiTrial(sc)
+	t := Table{}
+	add := func(h string, right bool) { t.Header = append(t.Header, h); t.Right = append(t.Right, right) }
+	add("Clients", true)
+	if trials {
+		add("Trial", true)
+	}
+	add("Requests", true)
+	add("Success", true)
+	add("RPS", true)
+	add("p50 ms", true)
+	add("p99 ms", true)
+	add("Max ms", true)
+	add("Connect p99 ms", true)
+	add("Top errors", false)
+	add("Limit", false)
+	for _, st := range sc.Steps {
+		row := []string{fmtInt(st.Clients)}
+		if trials {
+			row = append(row, fmtInt(st.Trial))
+		}
+		row = append(row, fmtInt(st.Requests), fmtPct(st.SuccessRate), fmtRPS(st.RPS),
+			fmtMS(st.LatencyMS.P50), fmtMS(st.LatencyMS.P99), fmtMS(st.LatencyMS.Max), fmtMS(st.ConnectMS.P99),
+			topCounts(st.Errors, 3), fmtLimit(st.Verdict.Limit))
+		t.Rows = append(t.Rows, row)
+	}
+	s.Blocks = append(s.Blocks, Paragraph("RPS counts successful responses per second over the measured window; "+
+		"latencies are response times of successful requests, in milliseconds."), t)
+
+	threshold := fmtPct(sc.Config.SuccessThreshold)
+	var items []string
+	if sp := sc.Summary.SweetSpot; sp != nil {
+		items = append(items, fmt.Sprintf("**Sweet spot:** %s: %s requests/s at %s success, the highest throughput with success at or above %s.",
+			plural(sp.Clients, "client", "clients"), fmtRPS(sp.RPS), fmtPct(sp.SuccessRate), threshold))
+	} else if sc.Summary.Hypothesis != "" || sc.Status != StatusRunning {
+		items = append(items, fmt.Sprintf("**Sweet spot:** none: no step kept success at or above %s.", threshold))
+	}
+	if bp := sc.Summary.BreakingPoint; bp != nil {
+		line := fmt.Sprintf("**Breaking point:** %s: success %s at %s requests/s",
+			plural(bp.Clients, "client", "clients"), fmtPct(bp.SuccessRate), fmtRPS(bp.RPS))
+		if bp.Reason != "" {
+			line += " (" + bp.Reason + ")"
+		}
+		line += "."
+		if jump := latencyJump(sc); jump != "" {
+			line += " " + jump
+		}
+		items = append(items, line)
+	} else if sc.Status == StatusRunning {
+		items = append(items, "**Breaking point:** none so far.")
+	} else {
+		items = append(items, fmt.Sprintf("**Breaking point:** none within this sweep: every step kept success at or above %s and throughput did not fall.", threshold))
+	}
+	s.Blocks = append(s.Blocks, Bullets{Items: items})
+	return s
+}
+
+// latencyJump compares p99 at the sweet spot and at the breaking point.
+func latencyJump(sc *Scorecard) string {
+	sp, bp := sc.Summary.SweetSpot, sc.Summary.BreakingPoint
+	if sp == nil || bp == nil {
+		return ""
+	}
+	a, b := stepsAt(sc, sp.Clients), stepsAt(sc, bp.Clients)
+	if len(a) == 0 || len(b) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("p99 latency went from %s ms at %s to %s ms.",
+		fmtMS(a[0].LatencyMS.P99), plural(sp.Clients, "client", "clients"), fmtMS(b[0].LatencyMS.P99))
+}
+
+func stepHeading(st Step, trials bool) string {
+	h := plural(st.Clients, "client", "clients")
+	if trials {
+		h += fmt.Sprintf(", trial %d", st.Trial)
+	}
+	return h + ": " + fmtLimit(st.Verdict.Limit)
+}
+
+func analysisSections(sc *Scorecard) []Section {
+	out := []Section{{Level: 2, Heading: "Bottleneck analysis"}}
+	if len(sc.Steps) == 0 {
+		out[0].Blocks = append(out[0].Blocks, Paragraph("No step was measured, so there is nothing to attribute."))
+		return out
+	}
+	out[0].Blocks = append(out[0].Blocks, Paragraph(
+		"Each step's verdict names the first limit whose evidence moved, checked in the order "+
+			"fd, port, backlog, queueing, cpu, client. Every line below is a measured fact."))
+	trials := multiTrial(sc)
+	for _, st := range sc.Steps {
+		s := Section{Level: 3, Heading: stepHeading(st, trials)}
+		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("Success %s, %s requests/s, p99 %s ms.",
+			fmtPct(st.SuccessRate), fmtRPS(st.RPS), fmtMS(st.LatencyMS.P99))))
+		if len(st.Verdict.Evidence) > 0 {
+			s.Blocks = append(s.Blocks, Bullets{Lead: "Evidence:", Items: st.Verdict.Evidence})
+		} else {
+			s.Blocks = append(s.Blocks, Paragraph("Evidence: none recorded."))
+		}
+		if len(st.Verdict.Also) > 0 {
+			var items []string
+			for _, f := range st.Verdict.Also {
+				items = append(items, fmtLimit(f.Limit)+": "+strings.Join(f.Evidence, "; "))
+			}
+			s.Blocks = append(s.Blocks, Bullets{Lead: "Also moved:", Items: items})
+		}
+		s.Blocks = append(s.Blocks, Bullets{Lead: "Measured:", Items: measuredFacts(st)})
+		if len(st.Warnings) > 0 {
+			s.Blocks = append(s.Blocks, Bullets{Lead: "Warnings:", Items: st.Warnings})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// measuredFacts lists the step's server, driver and kernel numbers.
+func measuredFacts(st Step) []string {
+	sv := st.Server
+	server := fmt.Sprintf("Server: CPU %s%% of a core, RSS %s MB, open fds up to %s", fmtFloat(sv.CPUPct, 1),
+		fmtFloat(sv.RSSMB, 1), fmtInt(sv.FDsMax))
+	if sv.NoFile > 0 {
+		server += " of " + fmtInt(sv.NoFile)
+	}
+	server += fmt.Sprintf(", %s accepted, accept errors %s", fmtInt(sv.Accepted), topCounts(sv.AcceptErrors, 4))
+	if sv.Workers > 0 {
+		server += fmt.Sprintf(", busy workers up to %s of %s", fmtInt(sv.BusyWorkersMax), fmtInt(sv.Workers))
+	}
+	if sv.QueueCap > 0 {
+		server += fmt.Sprintf(", queue up to %s of %s", fmtInt(sv.QueueMax), fmtInt(sv.QueueCap))
+	}
+	if sv.Backlog > 0 {
+		server += fmt.Sprintf(", accept queue up to %s of %s", fmtInt(sv.ListenQueueMax), fmtInt(sv.Backlog))
+	}
+	server += fmt.Sprintf(", handler p99 %s ms.", fmtMS(sv.HandlerMS.P99))
+
+	dr := st.Driver
+	driver := fmt.Sprintf("Driver: CPU %s%% of a core", fmtFloat(dr.CPUPct, 1))
+	if dr.CPUs > 0 {
+		driver += fmt.Sprintf(" (%s available)", plural(dr.CPUs, "core", "cores"))
+	}
+	driver += fmt.Sprintf(", RSS %s MB", fmtFloat(dr.RSSMB, 1))
+	if dr.FDsMax > 0 {
+		driver += ", open fds up to " + fmtInt(dr.FDsMax)
+		if dr.NoFile > 0 {
+			driver += " of " + fmtInt(dr.NoFile)
+		}
+	}
+	driver += fmt.Sprintf(", connect p99 %s ms.", fmtMS(st.ConnectMS.P99))
+
+	kernel := "Kernel: no counter recorded."
+	if len(st.Kernel) > 0 {
+		names := make([]string, 0, len(st.Kernel))
+		for k := range st.Kernel {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, k := range names {
+			parts = append(parts, fmt.Sprintf("`%s` %s", k, fmtInt(st.Kernel[k])))
+		}
+		kernel = "Kernel: " + strings.Join(parts, ", ") + "."
+	}
+	return []string{server, driver, kernel}
+}
+
+// nextRung is the advice for the limit that stopped a run.
+var nextRung = map[phases.Limit]string{
+	phases.LimitPort: "Stop spending a port per request: keep connections open (keep-alive, phase 3), " +
+		"or widen ip_local_port_range and let the kernel reuse TIME_WAIT ports (tcp_tw_reuse=1).",
+	phases.LimitFD: "Raise RLIMIT_NOFILE above the number of connections you need: each open connection " +
+		"costs one descriptor on each side (phase 6 runs with nofile 20,000).",
+	phases.LimitBacklog: "Let the accept queue absorb the burst: raise net.core.somaxconn and the listen backlog " +
+		"together, accept faster, or spread connects over a ramp.",
+	phases.LimitQueueing: "Stop tying a worker to each open connection: serve with a goroutine per connection " +
+		"(phase 6, net/http) or an event loop (phase 8, gnet), or size the pool for the clients you expect.",
+	phases.LimitCPU: "Spend less CPU per request (phase 7, fasthttp; phase 8, gnet) or give the server more cores; " +
+		"more clients will only add latency.",
+	phases.LimitClient: "The driver, not the server, is saturated: give it more cores or split it into shards " +
+		"(--shard i/N) before drawing conclusions about the server.",
+	phases.LimitNone: "No limit was reached: extend the sweep to more clients, or move on to the next phase.",
+}
+
+func nextSection(sc *Scorecard) Section {
+	s := Section{Level: 2, Heading: "Next rung"}
+	if sc.Summary.Next != "" {
+		s.Blocks = append(s.Blocks, Paragraph(sc.Summary.Next))
+		return s
+	}
+	st, ok := decidingStep(sc)
+	advice, known := nextRung[st.Verdict.Limit]
+	if !ok || !known {
+		s.Blocks = append(s.Blocks, Paragraph("No verdict yet to suggest the next rung from."))
+		return s
+	}
+	where := "at the breaking point"
+	if sc.Summary.BreakingPoint == nil {
+		where = "at the last step"
+	}
+	s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Suggested from the verdict %s %s.** %s",
+		fmtLimit(st.Verdict.Limit), where, advice)))
+	return s
+}
+
+// appliedRow compares one setting the phase asked for with what was read back.
+type appliedRow struct {
+	setting, asked, applied string
+	askedSet, appliedSet    bool
+	capped                  bool // applied below asked because the kernel caps it
+}
+
+func (r appliedRow) check() string {
+	switch {
+	case !r.askedSet:
+		return ""
+	case !r.appliedSet:
+		return "not read"
+	case r.capped:
+		return "capped at somaxconn"
+	case r.asked != r.applied:
+		return "**DIFFERS**"
+	}
+	return "ok"
+}
+
+func intRow(setting string, asked, applied int, askedDefault string) appliedRow {
+	r := appliedRow{setting: setting, asked: askedDefault, applied: "not read", askedSet: asked != 0, appliedSet: applied != 0}
+	if r.askedSet {
+		r.asked = fmtInt(asked)
+	}
+	if r.appliedSet {
+		r.applied = fmtInt(applied)
+	}
+	return r
+}
+
+func ptrRow(setting string, asked, applied *int) appliedRow {
+	r := appliedRow{setting: setting, asked: "system default", applied: "not read", askedSet: asked != nil, appliedSet: applied != nil}
+	if asked != nil {
+		r.asked = fmt.Sprint(*asked)
+	}
+	if applied != nil {
+		r.applied = fmt.Sprint(*applied)
+	}
+	return r
+}
+
+func fmtPortRange(r [2]int) string {
+	return fmt.Sprintf("%d-%d (%s ports)", r[0], r[1], fmtInt(r[1]-r[0]+1))
+}
+
+// effectiveBacklog returns the listener's backlog as measured in the steps.
+func effectiveBacklog(sc *Scorecard) int {
+	for _, st := range sc.Steps {
+		if st.Server.Backlog > 0 {
+			return st.Server.Backlog
+		}
+	}
+	return 0
+}
+
+func appliedRows(sc *Scorecard) []appliedRow {
+	asked, got := sc.Config.Limits, sc.Applied
+	rows := []appliedRow{
+		intRow("server nofile (RLIMIT_NOFILE)", asked.NoFile, got.NoFile, "system default"),
+		intRow("driver nofile (RLIMIT_NOFILE)", asked.DriverNoFile, got.DriverNoFile, "system default"),
+		intRow("net.core.somaxconn", asked.SoMaxConn, got.SoMaxConn, "system default"),
+	}
+	pr := appliedRow{setting: "net.ipv4.ip_local_port_range", asked: "system default", applied: "not read",
+		askedSet: !asked.PortRange.IsZero(), appliedSet: got.PortRange != [2]int{}}
+	if pr.askedSet {
+		pr.asked = fmtPortRange(asked.PortRange)
+	}
+	if pr.appliedSet {
+		pr.applied = fmtPortRange(got.PortRange)
+	}
+	rows = append(rows, pr, ptrRow("net.ipv4.tcp_tw_reuse", asked.TCPTwReuse, got.TCPTwReuse))
+	if asked.SynCookies != nil || got.SynCookies != nil {
+		rows = append(rows, ptrRow("net.ipv4.tcp_syncookies", asked.SynCookies, got.SynCookies))
+	}
+	bl := intRow("listen backlog (Send-Q)", sc.Config.Server.Backlog, effectiveBacklog(sc), "system default")
+	bl.capped = bl.askedSet && bl.appliedSet && got.SoMaxConn > 0 &&
+		effectiveBacklog(sc) == got.SoMaxConn && sc.Config.Server.Backlog > got.SoMaxConn
+	rows = append(rows, bl)
+	return rows
+}
+
+func appliedSections(sc *Scorecard) []Section {
+	s := Section{Level: 2, Heading: "Limits applied"}
+	t := Table{Header: []string{"Setting", "Phase asked", "Applied (read back)", "Check"}}
+	var differs []string
+	for _, r := range appliedRows(sc) {
+		t.Rows = append(t.Rows, []string{r.setting, r.asked, r.applied, r.check()})
+		if r.check() == "**DIFFERS**" {
+			differs = append(differs, fmt.Sprintf("%s: asked %s, got %s", r.setting, r.asked, r.applied))
+		}
+	}
+	ns := "no: the host's namespace"
+	if sc.Applied.NetNS {
+		ns = "yes"
+	}
+	pin := func(cpus []int) string {
+		if len(cpus) == 0 {
+			return "not pinned"
+		}
+		return "CPU " + fmtCPUs(cpus)
+	}
+	t.Rows = append(t.Rows,
+		[]string{"own network namespace", "yes", ns, map[bool]string{true: "ok", false: "**DIFFERS**"}[sc.Applied.NetNS]},
+		[]string{"server pinned to", "", pin(sc.Applied.Pinned.Server), ""},
+		[]string{"driver pinned to", "", pin(sc.Applied.Pinned.Driver), ""},
+	)
+	s.Blocks = append(s.Blocks, t)
+
+	na := Section{Level: 3, Heading: "NOT applied"}
+	switch {
+	case len(sc.Applied.NotApplied) == 0 && len(differs) == 0:
+		na.Blocks = append(na.Blocks, Paragraph("Nothing: every setting the phase asked for was applied and read back."))
+	default:
+		n := len(sc.Applied.NotApplied)
+		if n > 0 {
+			na.Blocks = append(na.Blocks, Warning{
+				Lead: fmt.Sprintf("WARNING: %s the phase asked for %s NOT applied.", plural(n, "setting", "settings"),
+					map[bool]string{true: "was", false: "were"}[n == 1]),
+				Text: "This run did not test them: a verdict that depends on them is not proven.",
+			})
+			var items []string
+			for _, x := range sc.Applied.NotApplied {
+				items = append(items, fmt.Sprintf("**%s**: %s", x.What, x.Why))
+			}
+			na.Blocks = append(na.Blocks, Bullets{Items: items})
+		}
+		if len(differs) > 0 {
+			na.Blocks = append(na.Blocks, Warning{
+				Lead: fmt.Sprintf("WARNING: %s read back different from what the phase asked for.",
+					plural(len(differs), "setting", "settings")),
+			}, Bullets{Items: differs})
+		}
+	}
+	return []Section{s, na}
+}
+
+func environmentSection(sc *Scorecard) Section {
+	e := sc.Environment
+	orNot := func(s string) string {
+		if s == "" {
+			return "not recorded"
+		}
+		return s
+	}
+	cpus := "not recorded"
+	if e.CPUs > 0 {
+		cpus = fmtInt(e.CPUs)
+	}
+	return Section{Level: 2, Heading: "Environment", Blocks: []Block{Table{
+		Header: []string{"Item", "Value"},
+		Rows: [][]string{
+			{"Date", fmtDate(sc)},
+			{"Host", orNot(e.Host)},
+			{"Kernel", orNot(e.Kernel)},
+			{"CPUs", cpus},
+			{"Go", orNot(e.Go)},
+			{"Commit", orNot(e.Commit)},
+			{"Scorecard schema", orNot(sc.Schema)},
+		},
+	}}}
+}

@@ -1,0 +1,499 @@
+package scorecards
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scalelab/scalelab/phases"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gotPath := path + ".got-" + strings.ReplaceAll(t.Name(), "/", "-")
+		_ = os.WriteFile(gotPath, got, 0o644)
+		t.Errorf("%s differs from the golden file; got written to %s", path, gotPath)
+	}
+}
+
+// TestRoundTrip writes every fixture, checks the YAML against its golden
+// file, loads it back and compares it with the fixture in written form.
+func TestRoundTrip(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			sc := fx.card(t)
+			data, err := Marshal(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, fx.name+".golden.yaml", data)
+
+			path := filepath.Join(t.TempDir(), "scorecard.yaml")
+			if err := WriteFile(path, sc); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sc.Rounded()
+			if !reflect.DeepEqual(back, want) {
+				t.Errorf("loaded card differs from the written one\n got: %+v\nwant: %+v", back, want)
+			}
+			// A second cycle changes nothing: the written form is stable.
+			again, err := Marshal(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again, data) {
+				t.Errorf("re-encoding a loaded card changed it:\n%s", again)
+			}
+		})
+	}
+}
+
+func TestRounded(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Step
+		want Step
+	}{
+		{
+			name: "rps one decimal, latency three, success four",
+			in:   Step{RPS: 2000.06, SuccessRate: 0.995149, LatencyMS: Latency{P50: 0.12345, P99: 37.41049, Max: 2003.99951}},
+			want: Step{RPS: 2000.1, SuccessRate: 0.9951, LatencyMS: Latency{P50: 0.123, P99: 37.41, Max: 2004}},
+		},
+		{
+			name: "negative zero becomes zero",
+			in:   Step{RPS: -0.01, LatencyMS: Latency{P50: -0.0001}},
+			want: Step{RPS: 0, LatencyMS: Latency{P50: 0}},
+		},
+		{
+			name: "empty maps and lists become nil",
+			in:   Step{Errors: map[string]int64{}, Kernel: map[string]int64{}, Warnings: []string{}, Verdict: Verdict{Evidence: []string{}}},
+			want: Step{},
+		},
+		{
+			name: "server, driver, timeline and connect values",
+			in: Step{DurationS: 3.00049, ConnectMS: Latency{P99: 1003.12345}, Timeline: []Second{{T: 1, RPS: 5.55, P99MS: 1.00049}},
+				Server: ServerStats{CPUPct: 97.349, RSSMB: 12.25, HandlerMS: Latency{P99: 0.0615}},
+				Driver: DriverStats{CPUPct: 99.96, RSSMB: 30.04}},
+			want: Step{DurationS: 3, ConnectMS: Latency{P99: 1003.123}, Timeline: []Second{{T: 1, RPS: 5.6, P99MS: 1}},
+				Server: ServerStats{CPUPct: 97.3, RSSMB: 12.3, HandlerMS: Latency{P99: 0.062}},
+				Driver: DriverStats{CPUPct: 100, RSSMB: 30}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{tt.in}}
+			got := sc.Rounded().Steps[0]
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("\n got: %+v\nwant: %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRoundedCopies checks that Rounded leaves its input alone and shares
+// no mutable data with it.
+func TestRoundedCopies(t *testing.T) {
+	sc := completeCard(t)
+	before, err := Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sc.Rounded()
+	r.Steps[4].Errors["reset"] = 999
+	r.Steps[4].Verdict.Evidence[0] = "changed"
+	r.Config.Sweep.Clients[0] = 7
+	*r.Config.Limits.TCPTwReuse = 2
+	r.Applied.Pinned.Server[0] = 5
+	after, err := Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("changing the rounded copy changed the original")
+	}
+	if sc.Steps[4].RPS != 3332.33333 {
+		t.Errorf("Rounded rounded its input in place: %v", sc.Steps[4].RPS)
+	}
+}
+
+func TestMarshalPlainNumbers(t *testing.T) {
+	sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{{
+		Clients: 10000, RPS: 1234567.89, LatencyMS: Latency{P50: 0.00001, P99: 0.0004, Max: 1e7},
+	}}}
+	data, err := Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rps: 1234567.9\n", "p50: 0\n", "p99: 0\n", "max: 10000000\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("encoded card lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "e+") || strings.Contains(string(data), "e-") {
+		t.Errorf("scientific notation in the card:\n%s", data)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	valid, err := Marshal(runningCard(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data string
+		want string // substring of the error
+	}{
+		{"empty", "", "empty scorecard"},
+		{"unknown field", strings.Replace(string(valid), "status: running", "status: running\nstatuz: x", 1), "field statuz not found"},
+		{"wrong schema", strings.Replace(string(valid), "scorecard/v1", "scorecard/v9", 1), `schema "scalelab/scorecard/v9", want scalelab/scorecard/v1`},
+		{"bad status", strings.Replace(string(valid), "status: running", "status: done", 1), `status "done"`},
+		{"two documents", string(valid) + "---\n" + string(valid), "more than one YAML document"},
+		{"mistyped", strings.Replace(string(valid), "cpus: 2", "cpus: two", 1), "cannot unmarshal"},
+		{"unknown verdict limit", "schema: " + Schema + "\nstatus: complete\nsteps:\n  - clients: 1\n    verdict: {limit: disk}\n",
+			`steps[0].verdict.limit: unknown limit "disk"`},
+		{"success rate above 1", "schema: " + Schema + "\nstatus: complete\nsteps:\n  - clients: 1\n    success_rate: 1.5\n",
+			"steps[0].success_rate: 1.5 is outside 0..1"},
+		{"bad outcome", "schema: " + Schema + "\nstatus: complete\nsummary: {hypothesis: maybe}\n", `summary.hypothesis "maybe"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "card.yaml")
+			if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load succeeded, want error containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not contain %q and the path", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load of a missing file: %v, want ErrNotExist", err)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scorecard.yaml")
+	sc := completeCard(t)
+	if err := WriteFile(path, sc); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(path)
+
+	t.Run("invalid card refused, old card kept", func(t *testing.T) {
+		bad := completeCard(t)
+		bad.Status = "finished"
+		if err := WriteFile(path, bad); err == nil {
+			t.Fatal("WriteFile accepted an unknown status")
+		}
+		now, _ := os.ReadFile(path)
+		if !bytes.Equal(now, first) {
+			t.Error("a refused write changed the file")
+		}
+	})
+	t.Run("overwrite", func(t *testing.T) {
+		sc.Steps = sc.Steps[:2]
+		sc.Status = StatusInterrupted
+		if err := WriteFile(path, sc); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back.Steps) != 2 || back.Status != StatusInterrupted {
+			t.Errorf("overwrite: %d steps, status %s", len(back.Steps), back.Status)
+		}
+	})
+	t.Run("no temporary file left", func(t *testing.T) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Name() != "scorecard.yaml" {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Errorf("directory holds %v, want only scorecard.yaml", names)
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("mode %v, %v; want 0644", st.Mode(), err)
+		}
+	})
+	t.Run("missing directory", func(t *testing.T) {
+		err := WriteFile(filepath.Join(dir, "no", "such", "card.yaml"), sc)
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("got %v, want ErrNotExist", err)
+		}
+	})
+}
+
+// TestWriteFileReadersSeeWholeCards rewrites a card step by step, as the
+// runner does, while readers load it: every load must see a valid card.
+func TestWriteFileReadersSeeWholeCards(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scorecard.yaml")
+	full := completeCard(t)
+	sc := New(builtin(t, 3))
+	if err := WriteFile(path, sc); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 40
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var loads, failures int
+	var mu sync.Mutex
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := Load(path)
+				mu.Lock()
+				loads++
+				if err != nil {
+					failures++
+					t.Errorf("load during writes: %v", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < rounds; i++ {
+		sc.Steps = full.Steps[:i%len(full.Steps)+1]
+		if err := WriteFile(path, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if loads == 0 {
+		t.Fatal("no load ran while writing")
+	}
+	if failures > 0 {
+		t.Errorf("%d of %d loads failed", failures, loads)
+	}
+}
+
+func TestNew(t *testing.T) {
+	p := builtin(t, 5)
+	sc := New(p)
+	if sc.Schema != Schema || sc.Status != StatusRunning {
+		t.Errorf("schema %q status %q", sc.Schema, sc.Status)
+	}
+	if sc.Phase.Number != 5 || sc.Phase.Source != "builtin:05" || sc.Phase.Hypothesis.Limit != phases.LimitBacklog {
+		t.Errorf("phase info %+v", sc.Phase)
+	}
+	if sc.Config.Server.Backlog != 128 || sc.Config.Limits.SoMaxConn != 128 || sc.Config.SuccessThreshold != p.SuccessThreshold {
+		t.Errorf("config %+v", sc.Config)
+	}
+	if err := sc.Validate(); err != nil {
+		t.Errorf("a new card is invalid: %v", err)
+	}
+}
+
+func TestReportGolden(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			sc := fx.card(t)
+			var buf bytes.Buffer
+			if err := RenderReport(&buf, sc); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, fx.name+".golden.md", buf.Bytes())
+
+			// The report of the loaded card is the same: it only reads the card.
+			data, err := Marshal(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Unmarshal(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var again bytes.Buffer
+			if err := RenderReport(&again, back); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+				t.Error("the report of the reloaded card differs")
+			}
+		})
+	}
+}
+
+// TestReportFacts checks the statements a learner relies on, independent
+// of the golden files.
+func TestReportFacts(t *testing.T) {
+	tests := []struct {
+		name    string
+		card    func(t *testing.T) *Scorecard
+		want    []string
+		wantNot []string
+	}{
+		{"complete", completeCard, []string{
+			"# Phase 3: Thread pool (16 workers) + keep-alive",
+			"**Date:** 2026-11-25 10:00 UTC",
+			"**Expected limit:** `queueing`.",
+			"**Found:** `queueing` at the breaking point (500 clients).",
+			"**Result: confirmed.**",
+			"**Sweet spot:** 200 clients: 19,952.0 requests/s at 99.51% success",
+			"**Breaking point:** 500 clients: success 64.08% at 3,332.3 requests/s",
+			"| 500 | 15,600 | 64.08% | 3,332.3 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` |",
+			"- busy workers 16 of 16 for the whole window",
+			"`backlog`: accept queue up to 420 of 1,024 (no overflow)",
+			"Nothing: every setting the phase asked for was applied",
+			"**Suggested from the verdict `queueing` at the breaking point.** Stop tying a worker",
+		}, []string{"WARNING", "DIFFERS", "interrupted"}},
+		{"interrupted", interruptedCard, []string{
+			"> **This run was interrupted (2 of 8 steps measured).** Error: interrupted by signal (SIGINT).",
+			"| Clients | Trial |",
+			"### 1 client, trial 2: `port`",
+			"**Result: not decided:**",
+			"**Sweet spot:** none: no step kept success at or above 99.00%.",
+			"> **WARNING: 2 settings the phase asked for were NOT applied.**",
+			"- **tcp_tw_reuse 0**: no network namespace (not root)",
+			"| net.ipv4.ip_local_port_range | 49152-65535 (16,384 ports) | 32768-60999 (28,232 ports) | **DIFFERS** |",
+			"| own network namespace | yes | no: the host's namespace | **DIFFERS** |",
+			"| 1 | 2 | 1,234,567 | 2.43% |",
+		}, nil},
+		{"running-empty", runningCard, []string{
+			"> **This run is still in progress (0 of 3 steps measured).**",
+			"No step was measured.",
+			"**Result: not decided yet:**",
+			"No verdict yet to suggest the next rung from.",
+		}, []string{"Sweet spot", "| Clients |"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RenderReport(&buf, tt.card(t)); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(out, w) {
+					t.Errorf("report contains %q", w)
+				}
+			}
+			for _, r := range out {
+				if r >= 0x1F300 { // pictographs and emoji
+					t.Fatalf("report contains %q", r)
+				}
+			}
+		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct {
+		name, got, want string
+	}{
+		{"int", fmtInt(16384), "16,384"},
+		{"small int", fmtInt(999), "999"},
+		{"negative int", fmtInt(-1234567), "-1,234,567"},
+		{"million", fmtInt(int64(1000000)), "1,000,000"},
+		{"rps", fmtRPS(3333.333), "3,333.3"},
+		{"rps zero", fmtRPS(-0.0), "0.0"},
+		{"pct", fmtPct(0.9951), "99.51%"},
+		{"pct never rounds up to 100", fmtPct(0.99999), "99.99%"},
+		{"pct full", fmtPct(1), "100%"},
+		{"pct zero", fmtPct(0), "0.00%"},
+		{"pct 64.08", fmtPct(0.6408), "64.08%"},
+		{"pct nan", fmtPct(math.NaN()), "n/a"},
+		{"ms small", fmtMS(0.41), "0.410"},
+		{"ms few", fmtMS(4.8), "4.80"},
+		{"ms medium", fmtMS(37.41), "37.41"},
+		{"ms large", fmtMS(2003.9), "2,004"},
+		{"counts", topCounts(map[string]int64{"a": 1, "b": 5, "c": 5, "d": 0}, 3), "`b` 5, `c` 5, `a` 1"},
+		{"counts more", topCounts(map[string]int64{"a": 1, "b": 2, "c": 3}, 2), "`c` 3, `b` 2 (+1 more)"},
+		{"counts none", topCounts(map[string]int64{"a": 0}, 3), "none"},
+		{"cell escape", cellEscape("a|b\nc"), `a\|b c`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzUnmarshal checks that decoding never panics, that any card it accepts
+// encodes to a stable form (decode(encode(card)) encodes the same), and
+// that its report renders.
+func FuzzUnmarshal(f *testing.F) {
+	goldens, _ := filepath.Glob("testdata/*.golden.yaml")
+	for _, g := range goldens {
+		data, err := os.ReadFile(g)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Unmarshal(data)
+		if err != nil {
+			return
+		}
+		first, err := Marshal(sc)
+		if err != nil {
+			t.Fatalf("encode an accepted card: %v", err)
+		}
+		back, err := Unmarshal(first)
+		if err != nil {
+			t.Fatalf("decode an encoded card: %v\n%s", err, first)
+		}
+		second, err := Marshal(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, second) {
+			t.Fatalf("encoding is not stable:\n%s\n---\n%s", first, second)
+		}
+		if err := RenderReport(io.Discard, sc); err != nil {
+			t.Fatalf("report of an accepted card: %v", err)
+		}
+	})
+}
