@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/scalelab/scalelab/attrib"
+	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/runner"
+	"github.com/scalelab/scalelab/scorecards"
+)
+
+func init() {
+	commands["run"] = command{summary: "run one phase (a ladder number or a phase file) and write its scorecard and report", run: runRun}
+}
+
+func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("run", "[flags] N|FILE.yaml", stderr)
+	out := fs.String("out", "", "output directory (default results/<time>-phase-NN)")
+	list := fs.Bool("list", false, "list the phases of the ladder")
+	quiet := fs.Bool("q", false, "with --list: print only the numbers")
+	hostNet := fs.Bool("host-network", false, "run in this network namespace instead of a fresh one per step (the phase's sysctls are then not applied)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *list || len(pos) == 0 {
+		return listLadder(stdout, *quiet)
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("run: one phase at a time, got %q", pos)
+	}
+	p, err := phases.Resolve(pos[0])
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("results", fmt.Sprintf("%s-phase-%02d", time.Now().Format("20060102-150405"), p.Number))
+	}
+	fmt.Fprintf(stdout, "phase %d: %s\n", p.Number, p.Title)
+	fmt.Fprintf(stdout, "hypothesis: %s — %s\n", p.Hypothesis.Limit, p.Hypothesis.Note)
+	fmt.Fprintf(stdout, "sweep: %v clients x %d trial(s), about %s; writing %s\n", p.Sweep.Clients, p.Sweep.Trials, p.Estimate().Round(time.Second), dir)
+	card, err := runner.Run(ctx, p, runner.Options{OutDir: dir, Log: stdout, HostNetwork: *hostNet})
+	if card != nil {
+		printOutcome(stdout, card, dir)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("run: interrupted; the partial scorecard is in %s", dir)
+		}
+		return fmt.Errorf("run: %w", err)
+	}
+	return nil
+}
+
+// printOutcome prints the short summary of a run and where its files are.
+func printOutcome(w io.Writer, card *scorecards.Scorecard, dir string) {
+	s := card.Summary
+	fmt.Fprintf(w, "\nstatus: %s\n", card.Status)
+	if sp := s.SweetSpot; sp != nil {
+		fmt.Fprintf(w, "sweet spot:     %s clients, %s rps, %s success\n", attrib.Int(sp.Clients), attrib.Int(int64(sp.RPS+0.5)), attrib.Pct(sp.SuccessRate))
+	} else {
+		fmt.Fprintln(w, "sweet spot:     none (no clean step)")
+	}
+	if bp := s.BreakingPoint; bp != nil {
+		fmt.Fprintf(w, "breaking point: %s clients, %s rps, %s success: %s\n", attrib.Int(bp.Clients), attrib.Int(int64(bp.RPS+0.5)), attrib.Pct(bp.SuccessRate), bp.Reason)
+	} else {
+		fmt.Fprintln(w, "breaking point: none within the sweep")
+	}
+	if s.Hypothesis != "" {
+		fmt.Fprintf(w, "hypothesis %s: %s (%s)\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.HypothesisNote)
+	}
+	if s.Next != "" {
+		fmt.Fprintf(w, "next:           %s\n", s.Next)
+	}
+	for _, n := range card.Applied.NotApplied {
+		fmt.Fprintf(w, "WARNING not applied: %s: %s\n", n.What, n.Why)
+	}
+	fmt.Fprintf(w, "scorecard:      %s\nreport:         %s\n", filepath.Join(dir, runner.ScorecardFile), filepath.Join(dir, runner.ReportFile))
+}
+
+// listLadder prints the builtin phases.
+func listLadder(w io.Writer, quiet bool) error {
+	ladder, err := phases.Ladder()
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintln(w, "The ladder (make phase N runs one):")
+	}
+	for _, p := range ladder {
+		if quiet {
+			fmt.Fprintln(w, p.Number)
+			continue
+		}
+		fmt.Fprintf(w, "  %d  %-40s hypothesis: %-8s %s\n", p.Number, p.Title, p.Hypothesis.Limit, p.Hypothesis.Note)
+	}
+	return nil
+}

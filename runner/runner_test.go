@@ -1,0 +1,277 @@
+//go:build linux
+
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalelab/scalelab/internal/netns"
+	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/scorecards"
+)
+
+// exe is the scalelab binary the runner starts, built once for the tests.
+var exe string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runner-test-")
+	if err != nil {
+		panic(err)
+	}
+	exe = filepath.Join(dir, "scalelab")
+	out, err := exec.Command("go", "build", "-o", exe, "../cmd/scalelab").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		panic("build scalelab: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needNamespaces(t *testing.T) {
+	t.Helper()
+	if err := netns.Available(); errors.Is(err, netns.ErrNotPermitted) {
+		t.Skip("network namespaces need root")
+	} else if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loadPhase(t *testing.T, name string) *phases.Phase {
+	t.Helper()
+	p, err := phases.Load(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunWritesCompleteScorecard(t *testing.T) {
+	needNamespaces(t)
+	p := loadPhase(t, "tiny.yaml")
+	dir := t.TempDir()
+	before := labState(t)
+	card, err := Run(context.Background(), p, Options{Exe: exe, OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card.Status != scorecards.StatusComplete || len(card.Steps) != 2 {
+		t.Fatalf("status %s with %d steps", card.Status, len(card.Steps))
+	}
+	loaded, err := scorecards.Load(filepath.Join(dir, ScorecardFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded.Steps) != 2 || loaded.Status != scorecards.StatusComplete {
+		t.Fatalf("loaded card: status %s, %d steps", loaded.Status, len(loaded.Steps))
+	}
+	for _, s := range loaded.Steps {
+		if s.OK == 0 || s.SuccessRate < 0.99 || s.RPS <= 0 {
+			t.Errorf("step %d clients: ok %d success %.4f rps %.0f", s.Clients, s.OK, s.SuccessRate, s.RPS)
+		}
+		if s.Server.Requests < s.OK || s.Server.Workers != 4 || s.Server.Backlog != 64 || s.Server.NoFile != 512 {
+			t.Errorf("server evidence of step %d: %+v", s.Clients, s.Server)
+		}
+		if s.Driver.CPUs != 1 && len(card.Applied.Pinned.Driver) == 1 {
+			t.Errorf("driver ran on %d CPUs, pinned to %v", s.Driver.CPUs, card.Applied.Pinned.Driver)
+		}
+		if s.Kernel["port_range_size"] != 5000 {
+			t.Errorf("kernel evidence lacks the namespace's port range: %v", s.Kernel)
+		}
+		if s.Verdict.Limit != "none" {
+			t.Errorf("step %d: verdict %s %v", s.Clients, s.Verdict.Limit, s.Verdict.Evidence)
+		}
+	}
+	a := loaded.Applied
+	if !a.NetNS || a.SoMaxConn != 256 || a.PortRange != [2]int{40000, 44999} || a.TCPTwReuse == nil || *a.TCPTwReuse != 0 || a.NoFile != 512 {
+		t.Errorf("applied = %+v", a)
+	}
+	if len(a.NotApplied) != 0 {
+		t.Errorf("not applied: %+v", a.NotApplied)
+	}
+	if loaded.Summary.Hypothesis != scorecards.Confirmed {
+		t.Errorf("hypothesis none: %s (%s)", loaded.Summary.Hypothesis, loaded.Summary.HypothesisNote)
+	}
+	report, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil || !strings.Contains(string(report), "tiny") {
+		t.Fatalf("report: %v\n%s", err, report)
+	}
+	assertNoLeftovers(t, before)
+}
+
+func TestInterruptLeavesPartialCardAndNothingRunning(t *testing.T) {
+	needNamespaces(t)
+	p := loadPhase(t, "tiny.yaml")
+	p.Driver.Duration = phases.Duration(20 * time.Second)
+	dir := t.TempDir()
+	before := labState(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once the first step's driver is running.
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if len(children(t, "load")) > 0 {
+				time.Sleep(700 * time.Millisecond)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	card, err := Run(ctx, p, Options{Exe: exe, OutDir: dir})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	if took := time.Since(start); took > 12*time.Second {
+		t.Errorf("interrupted run took %s", took)
+	}
+	loaded, lerr := scorecards.Load(filepath.Join(dir, ScorecardFile))
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if loaded.Status != scorecards.StatusInterrupted || card.Status != scorecards.StatusInterrupted {
+		t.Fatalf("status %s / %s", loaded.Status, card.Status)
+	}
+	if len(loaded.Steps) != 1 || loaded.Steps[0].OK == 0 {
+		t.Fatalf("want the partial first step with answers, got %d steps", len(loaded.Steps))
+	}
+	if !strings.Contains(strings.Join(loaded.Steps[0].Warnings, " "), "interrupted") {
+		t.Errorf("partial step not marked: %v", loaded.Steps[0].Warnings)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ReportFile)); err != nil {
+		t.Errorf("no report after interrupt: %v", err)
+	}
+	assertNoLeftovers(t, before)
+}
+
+func TestServerCrashIsRecorded(t *testing.T) {
+	needNamespaces(t)
+	p := loadPhase(t, "tiny.yaml")
+	p.Sweep.Clients = []int{2}
+	p.Driver.Duration = phases.Duration(2 * time.Second)
+	dir := t.TempDir()
+	before := labState(t)
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if len(children(t, "load")) > 0 {
+				time.Sleep(800 * time.Millisecond)
+				for _, pid := range children(t, "serve") {
+					_ = syscallKill(pid)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err := Run(context.Background(), p, Options{Exe: exe, OutDir: dir})
+	loaded, lerr := scorecards.Load(filepath.Join(dir, ScorecardFile))
+	if lerr != nil {
+		t.Fatalf("scorecard after a crash: %v (run error %v)", lerr, err)
+	}
+	if len(loaded.Steps) != 1 {
+		t.Fatalf("steps = %d, run error %v", len(loaded.Steps), err)
+	}
+	s := loaded.Steps[0]
+	if !strings.Contains(strings.Join(s.Warnings, " "), "server died") {
+		t.Errorf("crash not recorded in warnings: %v", s.Warnings)
+	}
+	if s.SuccessRate >= 1 || len(s.Errors) == 0 {
+		t.Errorf("the crash should show as failed requests: success %.4f errors %v", s.SuccessRate, s.Errors)
+	}
+	assertNoLeftovers(t, before)
+}
+
+// state is what the lab may leave behind: child processes and network
+// namespaces.
+type state struct {
+	namespaces map[string]bool
+}
+
+func labState(t *testing.T) state {
+	t.Helper()
+	return state{namespaces: netnsInodes(t)}
+}
+
+// netnsInodes lists every network namespace some process is in or holds
+// open, as "net:[inode]".
+func netnsInodes(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		if l, err := os.Readlink(p + "/ns/net"); err == nil {
+			out[l] = true
+		}
+		fds, _ := filepath.Glob(p + "/fd/*")
+		for _, fd := range fds {
+			if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, "net:[") {
+				out[l] = true
+			}
+		}
+	}
+	return out
+}
+
+func assertNoLeftovers(t *testing.T, before state) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		kids := children(t, "")
+		extra := []string{}
+		for ns := range netnsInodes(t) {
+			if !before.namespaces[ns] {
+				extra = append(extra, ns)
+			}
+		}
+		if len(kids) == 0 && len(extra) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind: processes %v, namespaces %v", kids, extra)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// children returns the pids of this process's children running the test's
+// scalelab binary, with sub ("serve", "load") in their command line.
+func children(t *testing.T, sub string) []int {
+	t.Helper()
+	var pids []int
+	self := strconv.Itoa(os.Getpid())
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		stat, err := os.ReadFile(p + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 || f[1] != self || f[0] == "Z" {
+			continue
+		}
+		cmd, _ := os.ReadFile(p + "/cmdline")
+		args := strings.Split(string(cmd), "\x00")
+		if len(args) < 2 || args[0] != exe || (sub != "" && args[1] != sub) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(p))
+		pids = append(pids, pid)
+	}
+	return pids
+}

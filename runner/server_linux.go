@@ -1,0 +1,232 @@
+//go:build linux
+
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scalelab/scalelab/internal/netns"
+	"github.com/scalelab/scalelab/phases"
+)
+
+// How long a server may take to come up and to go down.
+const (
+	serverStartTimeout = 10 * time.Second
+	serverStopGrace    = 5 * time.Second
+)
+
+// serverProc is a running `scalelab serve` child.
+type serverProc struct {
+	proc  *netns.Process
+	addrs []string
+	stats string // unix socket of its stats channel
+	log   *tailBuffer
+}
+
+// serverArgs builds the command line of `scalelab serve` for a phase.
+func serverArgs(p *phases.Phase, addr, statsPath string) []string {
+	s := p.Server
+	args := []string{"serve", string(s.Variant),
+		"--addr", addr,
+		"--backlog", strconv.Itoa(s.Backlog),
+		"--keepalive=" + strconv.FormatBool(s.KeepAlive),
+		"--listeners", strconv.Itoa(max(s.Listeners, 1)),
+		"--stats", statsPath,
+	}
+	if s.Workers > 0 {
+		args = append(args, "--workers", strconv.Itoa(s.Workers))
+	}
+	if s.Queue > 0 {
+		args = append(args, "--queue", strconv.Itoa(s.Queue))
+	}
+	if s.ReusePort {
+		args = append(args, "--reuseport")
+	}
+	if s.ReadTimeout > 0 {
+		args = append(args, "--read-timeout", s.ReadTimeout.String())
+	}
+	if s.MaxHeaderBytes > 0 {
+		args = append(args, "--max-header-bytes", strconv.Itoa(s.MaxHeaderBytes))
+	}
+	if p.Limits.NoFile > 0 {
+		args = append(args, "--nofile", strconv.Itoa(p.Limits.NoFile))
+	}
+	return args
+}
+
+// startServer starts the server inside ns (nil: here), pinned to cpus, and
+// returns once it printed its addresses and answered a request.
+func startServer(ctx context.Context, exe string, ns *netns.NS, cpus []int, args []string, logFile io.Writer) (*serverProc, error) {
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	tail := newTailBuffer(8 << 10)
+	cmd.Stderr = io.MultiWriter(tail, logFile)
+	proc, err := netns.Spawn(ns, cmd, cpus)
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	s := &serverProc{proc: proc, log: tail}
+	for i, a := range args {
+		if a == "--stats" && i+1 < len(args) {
+			s.stats = args[i+1]
+		}
+	}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logFile, line)
+			if a, ok := strings.CutPrefix(line, "listening on "); ok {
+				s.addrs = append(s.addrs, strings.TrimSpace(a))
+			}
+			if strings.HasPrefix(line, "ready:") && !signalled {
+				signalled = true
+				ready <- nil
+			}
+		}
+		if !signalled {
+			ready <- errors.New("server exited before it was ready")
+		}
+	}()
+	timer := time.NewTimer(serverStartTimeout)
+	defer timer.Stop()
+	select {
+	case err = <-ready:
+	case <-timer.C:
+		err = fmt.Errorf("server not ready after %s", serverStartTimeout)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err == nil && len(s.addrs) == 0 {
+		err = errors.New("server printed no listening address")
+	}
+	if err == nil {
+		err = s.probe(ns)
+	}
+	if err != nil {
+		proc.Kill()
+		return nil, fmt.Errorf("%w%s", err, s.stderrNote())
+	}
+	return s, nil
+}
+
+// probe sends one GET / to every listener from inside the namespace and
+// checks for a 200 answer.
+func (s *serverProc) probe(ns *netns.NS) error {
+	check := func() error {
+		for _, a := range s.addrs {
+			if err := getOK(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if ns != nil {
+			err = ns.Do(check)
+		} else {
+			err = check()
+		}
+		if err == nil || time.Now().After(deadline) || s.proc.Exited() {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("server does not answer: %w", err)
+	}
+	return nil
+}
+
+// getOK does one HTTP/1.1 GET / on a fresh connection to addr.
+func getOK(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: scalelab\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("read answer from %s: %w", addr, err)
+	}
+	if !strings.HasPrefix(line, "HTTP/1.1 200") {
+		return fmt.Errorf("%s answered %q", addr, strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// stop ends the server and reports how it ended: nil when it stopped on
+// request, an error naming its exit when it had died before.
+func (s *serverProc) stop() error {
+	if s.proc.Exited() {
+		return fmt.Errorf("server died during the step (%v)%s", s.proc.Wait(), s.stderrNote())
+	}
+	if err := s.proc.Stop(serverStopGrace); err != nil {
+		return fmt.Errorf("server did not stop cleanly (%v)%s", err, s.stderrNote())
+	}
+	return nil
+}
+
+func (s *serverProc) stderrNote() string {
+	if s == nil || s.log == nil {
+		return ""
+	}
+	t := strings.TrimSpace(s.log.String())
+	if t == "" {
+		return ""
+	}
+	lines := strings.Split(t, "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return ": " + strings.Join(lines, " | ")
+}
+
+// tailBuffer keeps the last n bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	n   int
+	buf []byte
+}
+
+func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.n {
+		t.buf = bytes.Clone(t.buf[len(t.buf)-t.n:])
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
