@@ -43,8 +43,8 @@ type measured struct {
 	PortRange string
 	// Mid is the socket table read once in the middle of the measured
 	// period (states, client and server socket queues).
-	Mid *probe.SocketSummary
-	Warnings  []string
+	Mid      *probe.SocketSummary
+	Warnings []string
 	// Err is set when the step could not be measured in full.
 	Err error
 	// Interrupted is set when the run was cancelled during the step.
