@@ -1,0 +1,168 @@
+package servers
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+func TestStatsPeaksAndReset(t *testing.T) {
+	s := NewStats()
+	s.SetPool(8, 32)
+	for range 3 {
+		s.Accepted()
+		s.ConnOpened()
+		s.Enqueued()
+	}
+	s.Dequeued()
+	s.Dequeued()
+	s.WorkerBusy()
+	s.WorkerBusy()
+	s.WorkerIdle()
+	s.ConnClosed()
+	s.ConnClosed()
+	s.Served(200, 150*time.Microsecond)
+	s.Served(404, 3*time.Millisecond)
+	s.Served(503, 0)
+
+	snap := s.Snapshot()
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"workers", snap.Workers, int64(8)},
+		{"queue cap", snap.QueueCap, int64(32)},
+		{"accepted", snap.Accepted, uint64(3)},
+		{"open", snap.OpenConns, int64(1)},
+		{"open peak", snap.OpenConnsPeak, int64(3)},
+		{"queue", snap.QueueLen, int64(1)},
+		{"queue peak", snap.QueuePeak, int64(3)},
+		{"busy", snap.Busy, int64(1)},
+		{"busy peak", snap.BusyPeak, int64(2)},
+		{"requests", snap.Requests, uint64(3)},
+		{"responses", fmt.Sprint(snap.Responses), "map[2xx:1 4xx:1 5xx:1]"},
+		{"latency count", snap.HandlerMs.Count, int64(3)},
+		{"latency max (ms, 3 significant figures)", snap.HandlerMs.Max >= 2.99 && snap.HandlerMs.Max <= 3.01, true},
+		{"pid", snap.PID, os.Getpid()},
+	}
+	for _, c := range checks {
+		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+
+	// The encoded histogram decodes to the same counts.
+	raw, err := base64.StdEncoding.DecodeString(snap.HandlerHistogram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hdrhistogram.Decode(raw)
+	if err != nil {
+		t.Fatalf("decode handler histogram: %v", err)
+	}
+	if h.TotalCount() != 3 || h.Min() != 1 {
+		t.Errorf("decoded histogram: %d values, min %d µs; want 3 values, min 1 µs (0 is clamped)", h.TotalCount(), h.Min())
+	}
+
+	s.ResetPeaks()
+	snap = s.Snapshot()
+	if snap.OpenConnsPeak != 1 || snap.QueuePeak != 1 || snap.BusyPeak != 1 {
+		t.Errorf("after reset peaks are open %d, queue %d, busy %d; want the current 1, 1, 1",
+			snap.OpenConnsPeak, snap.QueuePeak, snap.BusyPeak)
+	}
+	if snap.HandlerMs.Count != 0 {
+		t.Errorf("after reset the latency histogram holds %d values", snap.HandlerMs.Count)
+	}
+	if snap.Requests != 3 || snap.Accepted != 3 {
+		t.Errorf("after reset counters are requests %d, accepted %d; want them kept (3, 3)", snap.Requests, snap.Accepted)
+	}
+	s.Served(200, time.Hour) // beyond the histogram's range: clamped, not lost
+	if got := s.Snapshot().HandlerMs.Count; got != 1 {
+		t.Errorf("an out-of-range latency was lost: count %d", got)
+	}
+}
+
+func TestStatsStatusClasses(t *testing.T) {
+	s := NewStats()
+	for _, code := range []int{100, 204, 301, 499, 500, 599, 600, 42} {
+		s.Served(code, time.Millisecond)
+	}
+	want := "map[1xx:1 2xx:1 3xx:1 4xx:1 5xx:2 other:2]"
+	if got := fmt.Sprint(s.Snapshot().Responses); got != want {
+		t.Errorf("responses %s, want %s", got, want)
+	}
+}
+
+func TestErrnoName(t *testing.T) {
+	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{syscall.EMFILE, "EMFILE"},
+		{emfile, "EMFILE"},
+		{fmt.Errorf("pool: %w", emfile), "EMFILE"},
+		{syscall.ENFILE, "ENFILE"},
+		{syscall.ECONNABORTED, "ECONNABORTED"},
+		{syscall.Errno(250), "errno_250"},
+		{os.ErrDeadlineExceeded, "ETIMEDOUT"},
+		{errors.New("something"), "other"},
+	}
+	for _, tt := range tests {
+		if got := ErrnoName(tt.err); got != tt.want {
+			t.Errorf("ErrnoName(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestAcceptErrorsByErrno(t *testing.T) {
+	s := NewStats()
+	for range 3 {
+		s.AcceptError(os.NewSyscallError("accept4", syscall.EMFILE))
+	}
+	s.AcceptError(syscall.ENFILE)
+	s.AcceptError(errors.New("odd"))
+	want := "map[EMFILE:3 ENFILE:1 other:1]"
+	if got := fmt.Sprint(s.Snapshot().AcceptErrors); got != want {
+		t.Errorf("accept errors %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(SortedKeys(s.Snapshot().AcceptErrors)); got != "[EMFILE ENFILE other]" {
+		t.Errorf("SortedKeys = %s", got)
+	}
+}
+
+// TestStatsConcurrent hammers the counters from several goroutines (run
+// with -race) and checks nothing is lost.
+func TestStatsConcurrent(t *testing.T) {
+	s := NewStats()
+	const goroutines, each = 8, 1000
+	done := make(chan struct{})
+	for range goroutines {
+		go func() {
+			for range each {
+				s.ConnOpened()
+				s.Served(200, time.Microsecond)
+				s.ConnClosed()
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range goroutines {
+		<-done
+	}
+	snap := s.Snapshot()
+	if snap.Requests != goroutines*each || snap.HandlerMs.Count != goroutines*each || snap.OpenConns != 0 {
+		t.Errorf("requests %d, latencies %d, open %d; want %d, %d, 0",
+			snap.Requests, snap.HandlerMs.Count, snap.OpenConns, goroutines*each, goroutines*each)
+	}
+	if snap.OpenConnsPeak < 1 || snap.OpenConnsPeak > goroutines {
+		t.Errorf("open peak %d, want 1..%d", snap.OpenConnsPeak, goroutines)
+	}
+}
