@@ -119,7 +119,7 @@ func cardStep(m *measured, as attrib.Step, v attrib.Verdict) scorecards.Step {
 		Histogram:        d.Histogram,
 		ConnectHistogram: d.ConnectHistogram,
 		// PENDING ClientsStarved: d.ClientsStarved,
-		// PENDING State: string(v.State),
+		State: string(v.State),
 		Driver: scorecards.DriverStats{CPUPct: d.Driver.CPUPct, RSSMB: d.Driver.RSSPeakMB, CPUs: d.Driver.CPUs,
 			NoFile: m.DriverNoFile},
 		Warnings: m.Warnings,
@@ -206,6 +206,7 @@ func fillSummary(card *scorecards.Scorecard, steps []attrib.Step, verdicts []att
 		Hypothesis:     scorecards.Outcome(sum.Hypothesis),
 		HypothesisNote: sum.Note,
 		Next:           sum.Next,
+		Limit:          phases.Limit(sum.Limit),
 	}
 }
 

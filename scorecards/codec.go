@@ -173,9 +173,17 @@ func (sc *Scorecard) Validate() error {
 				errs = append(errs, fmt.Errorf("steps[%d].verdict.also[%d].limit: unknown limit %q", i, j, f.Limit))
 			}
 		}
+		switch st.State {
+		case "", "clean", "saturated", "dropped":
+		default:
+			errs = append(errs, fmt.Errorf("steps[%d].state %q, want clean, saturated or dropped", i, st.State))
+		}
 		if st.SuccessRate < 0 || st.SuccessRate > 1 || math.IsNaN(st.SuccessRate) {
 			errs = append(errs, fmt.Errorf("steps[%d].success_rate: %v is outside 0..1", i, st.SuccessRate))
 		}
+	}
+	if l := sc.Summary.Limit; l != "" && !l.Known() {
+		errs = append(errs, fmt.Errorf("summary.limit: unknown limit %q", l))
 	}
 	if o := sc.Summary.Hypothesis; o != "" && !o.Known() {
 		errs = append(errs, fmt.Errorf("summary.hypothesis %q, want confirmed, refuted or inconclusive", o))

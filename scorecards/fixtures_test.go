@@ -100,7 +100,10 @@ func completeCard(t *testing.T) *Scorecard {
 			Kernel:  map[string]int64{"ListenOverflows": 0, "ListenDrops": 0, "TCPReqQFullDrop": 0, "tw": 3, "inuse": int64(2*r.clients + 2)},
 			Verdict: Verdict{Limit: r.verdict, Evidence: r.evidence},
 		}
+		st.State = "clean"
 		if r.clients == 500 {
+			st.State = "dropped"
+			st.ClientsStarved = 420
 			st.Verdict.Also = []Finding{{Limit: phases.LimitBacklog, Evidence: []string{"accept queue up to 420 of 1,024 (no overflow)"}}}
 			st.Histogram = "HISTFAAAACR42pNpmSzMwMDAzAABzFCaEUzOmQ3jMwEAFJgBRQ=="
 		}
@@ -111,6 +114,7 @@ func completeCard(t *testing.T) *Scorecard {
 		BreakingPoint:  &Point{Clients: 500, RPS: 3332.33333, SuccessRate: 0.64083, Reason: "success 64.08% < 99.00%, rps fell 83% from 200 clients"},
 		Hypothesis:     Confirmed,
 		HypothesisNote: "At 500 clients all 16 workers and the 64-slot queue stayed full while no kernel counter or accept error moved.",
+		Limit:          phases.LimitQueueing,
 	}
 	return sc
 }

@@ -205,6 +205,16 @@ func stepsAt(sc *Scorecard, n int) []Step {
 	return out
 }
 
+// saturatedStep returns the first step whose throughput saturated.
+func saturatedStep(sc *Scorecard) (Step, bool) {
+	for _, st := range sc.Steps {
+		if st.State == "saturated" {
+			return st, true
+		}
+	}
+	return Step{}, false
+}
+
 // decidingStep returns the step whose verdict decides the run: the first
 // step at the breaking point, or else the last step.
 func decidingStep(sc *Scorecard) (Step, bool) {
@@ -240,7 +250,10 @@ func hypothesisSection(sc *Scorecard) Section {
 	}
 	s.Blocks = append(s.Blocks, Paragraph(expected))
 
-	if st, ok := decidingStep(sc); ok {
+	if st, ok := saturatedStep(sc); ok && sc.Summary.BreakingPoint == nil {
+		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Found:** %s where throughput stopped growing (%s); no step broke.",
+			fmtLimit(st.Verdict.Limit), plural(st.Clients, "client", "clients"))))
+	} else if st, ok := decidingStep(sc); ok {
 		found := fmt.Sprintf("**Found:** %s", fmtLimit(st.Verdict.Limit))
 		if sc.Summary.BreakingPoint != nil {
 			found += fmt.Sprintf(" at the breaking point (%s).", plural(st.Clients, "client", "clients"))
@@ -381,7 +394,7 @@ func resultsSection(sc *Scorecard) Section {
 		}
 		row = append(row, fmtInt(st.Requests), fmtPct(st.SuccessRate), fmtRPS(st.RPS),
 			fmtMS(st.LatencyMS.P50), fmtMS(st.LatencyMS.P99), fmtMS(st.LatencyMS.Max), fmtMS(st.ConnectMS.P99),
-			topCounts(st.Errors, 3), fmtLimit(st.Verdict.Limit))
+			topCounts(st.Errors, 3), fmtVerdict(st))
 		t.Rows = append(t.Rows, row)
 	}
 	s.Blocks = append(s.Blocks, Paragraph("RPS counts successful responses per second over the measured window; "+
@@ -434,7 +447,16 @@ func stepHeading(st Step, trials bool) string {
 	if trials {
 		h += fmt.Sprintf(", trial %d", st.Trial)
 	}
-	return h + ": " + fmtLimit(st.Verdict.Limit)
+	return h + ": " + fmtVerdict(st)
+}
+
+// fmtVerdict is a step's limit with its state when it is not clean:
+// "`queueing` (saturated)".
+func fmtVerdict(st Step) string {
+	if st.State == "" || st.State == "clean" {
+		return fmtLimit(st.Verdict.Limit)
+	}
+	return fmtLimit(st.Verdict.Limit) + " (" + st.State + ")"
 }
 
 func analysisSections(sc *Scorecard) []Section {
@@ -498,6 +520,9 @@ func measuredFacts(st Step) []string {
 		driver += fmt.Sprintf(" (%s available)", plural(dr.CPUs, "core", "cores"))
 	}
 	driver += fmt.Sprintf(", RSS %s MB", fmtFloat(dr.RSSMB, 1))
+	if st.ClientsStarved > 0 {
+		driver += fmt.Sprintf(", %s of %s clients got no answer", fmtInt(st.ClientsStarved), fmtInt(st.Clients))
+	}
 	if dr.FDsMax > 0 {
 		driver += ", open fds up to " + fmtInt(dr.FDsMax)
 		if dr.NoFile > 0 {

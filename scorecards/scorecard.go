@@ -143,6 +143,15 @@ type Step struct {
 	Histogram        string `yaml:"histogram,omitempty"`         // base64 HdrHistogram of response time, µs
 	ConnectHistogram string `yaml:"connect_histogram,omitempty"` // base64 HdrHistogram of connect time, µs
 
+	// ClientsStarved counts clients that got no answer at all in the
+	// measured window (a pool that ties workers to connections starves
+	// the rest).
+	ClientsStarved int `yaml:"clients_starved,omitempty"`
+	// State is how the step compares with the earlier ones: clean,
+	// saturated (throughput flat while latency grew) or dropped (success
+	// below the threshold, clients starved, or throughput fell).
+	State string `yaml:"state,omitempty"`
+
 	Verdict  Verdict  `yaml:"verdict"`
 	Warnings []string `yaml:"warnings,omitempty"` // what may make the step less trustworthy (TIME_WAIT not drained, ...)
 }
@@ -216,6 +225,9 @@ type Summary struct {
 	BreakingPoint  *Point  `yaml:"breaking_point"`            // first drop; nil: none
 	Hypothesis     Outcome `yaml:"hypothesis,omitempty"`      // confirmed, refuted or inconclusive; empty while running
 	HypothesisNote string  `yaml:"hypothesis_note,omitempty"` // why, in one or two sentences
+	// Limit is what capped the phase: the verdict at the breaking point,
+	// else at the first saturated step; none when nothing did.
+	Limit phases.Limit `yaml:"limit,omitempty"`
 	Next           string  `yaml:"next,omitempty"`            // suggested next rung; empty: the report derives one from the verdict
 }
 
