@@ -95,7 +95,6 @@ type loop struct {
 	p       *plan
 	ep      int
 	conns   []conn
-	globals []int // global client index of each conn
 	times   []int64
 	heap    []int32
 	events  []unix.EpollEvent
@@ -122,7 +121,6 @@ func newLoop(p *plan, clients []int, origins []int64) (*loop, error) {
 		ep:      ep,
 		p:       p,
 		conns:   make([]conn, len(clients)),
-		globals: clients,
 		times:   make([]int64, len(clients)*int(p.depth)),
 		heap:    make([]int32, 0, len(clients)),
 		events:  make([]unix.EpollEvent, eventsPerRun),
@@ -152,7 +150,7 @@ func (l *loop) run() {
 	// with this goroutine.
 	if l.p.netnsFD != 0 {
 		if err := unix.Setns(l.p.netnsFD, unix.CLONE_NEWNET); err != nil {
-			l.st.err = errors.Join(errors.New("driver: join network namespace"), err)
+			l.st.err = fmt.Errorf("driver: join network namespace: %w", err)
 			return
 		}
 	}
@@ -191,7 +189,7 @@ func (l *loop) run() {
 			if err == unix.EINTR {
 				continue
 			}
-			l.st.err = errors.Join(errors.New("driver: epoll wait"), err)
+			l.st.err = fmt.Errorf("driver: epoll wait: %w", err)
 			break
 		}
 		for i := 0; i < n; i++ {

@@ -6,7 +6,10 @@
 # same keep-alive server, the server pinned to CPU 0 and the load generator
 # to CPU 1, at each connection count. Prints the median rate of each tool,
 # their ratio (scalelab / wrk), the median peak RSS of each (GNU time's
-# maximum resident set size) and scalelab's and wrk's RSS per connection.
+# maximum resident set size), RSS per connection (raw, and marginal: above
+# each tool's idle footprint), and the CPU time each tool spent per request
+# (user + system from GNU time), which is less sensitive to other load on
+# the machine than the rates are.
 #
 # usage: scripts/bench-driver.sh [--server nginx|gnet] [--conns "100 10000"]
 #          [--rounds 3] [--duration 5s] [--port 18089] [--bin bin/scalelab]
@@ -30,7 +33,7 @@ while [[ $# -gt 0 ]]; do
 	--duration) duration=$2; shift 2 ;;
 	--port) port=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "bench-driver: unknown flag $1" >&2; exit 2 ;;
 	esac
 done
@@ -92,21 +95,29 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# peak RSS in KiB of the command run by GNU time, written to $work/rss
-timed() { /usr/bin/time -f '%M' -o "$work/rss" "$@"; }
+# GNU time writes "peak-RSS-KiB user-s system-s" of the command to $work/rss
+timed() { /usr/bin/time -f '%M %U %S' -o "$work/rss" "$@"; }
 
-run_wrk() { # conns -> "rps rss_kib"
-	timed taskset -c 1 wrk -t1 -c"$1" -d"$duration" --timeout 5s "$url" >"$work/wrk.out" 2>&1 || true
-	local rps
-	rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
-	echo "${rps:-0} $(tail -1 "$work/rss")"
+# usage -> "rss_kib cpu_us_per_request" given the requests done
+usage() { # requests
+	awk -v n="$1" '{ printf "%d %.3f", $1, (n > 0) ? ($2 + $3) * 1e6 / n : 0 }' <(tail -1 "$work/rss")
 }
 
-run_scalelab() { # conns -> "rps rss_kib"
+run_wrk() { # conns -> "rps rss_kib cpu_us_per_request"
+	timed taskset -c 1 wrk -t1 -c"$1" -d"$duration" --timeout 5s "$url" >"$work/wrk.out" 2>&1 || true
+	local rps n
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+	n=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+	echo "${rps:-0} $(usage "${n:-0}")"
+}
+
+run_scalelab() { # conns -> "rps rss_kib cpu_us_per_request"
 	timed taskset -c 1 "$bin" load "$url" --clients "$1" --duration "$duration" --timeout 5s --json --quiet >"$work/sl.json" 2>"$work/sl.err" || true
-	local rps
+	local rps n u
 	rps=$(sed -n 's/^  "rps": \([0-9.]*\),*$/\1/p' "$work/sl.json")
-	echo "${rps:-0} $(tail -1 "$work/rss")"
+	n=$(sed -n 's/^  "requests": \([0-9]*\),*$/\1/p' "$work/sl.json")
+	u=$(sed -n 's/^  "unfinished": \([0-9]*\),*$/\1/p' "$work/sl.json")
+	echo "${rps:-0} $(usage $(( ${n:-0} + ${u:-0} )))"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -120,20 +131,20 @@ sl_idle=$(tail -1 "$work/rss")
 
 echo "server: $server on CPU 0; load generators on CPU 1; $rounds interleaved rounds of $duration each; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "idle RSS: wrk $((wrk_idle / 1024)) MB, scalelab $((sl_idle / 1024)) MB (KB/conn columns: peak RSS / conns; marginal: (peak - idle) / conns)"
-printf '%-7s %12s %14s %7s %11s %16s %12s %17s %13s %18s\n' conns "wrk rps" "scalelab rps" ratio "wrk RSS MB" "scalelab RSS MB" "wrk KB/conn" "scalelab KB/conn" "wrk marginal" "scalelab marginal"
+printf '%-7s %10s %13s %6s %11s %16s %12s %17s %13s %18s %12s %17s\n' conns "wrk rps" "scalelab rps" ratio "wrk RSS MB" "scalelab RSS MB" "wrk KB/conn" "scalelab KB/conn" "wrk marginal" "scalelab marginal" "wrk us/req" "scalelab us/req"
 for c in $conns; do
 	: >"$work/w"; : >"$work/s"
 	for r in $(seq "$rounds"); do
-		read -r wr wm <<<"$(run_wrk "$c")"
-		read -r sr sm <<<"$(run_scalelab "$c")"
-		echo "$wr $wm" >>"$work/w"
-		echo "$sr $sm" >>"$work/s"
-		echo "  conns $c round $r: wrk $wr req/s ${wm} KiB, scalelab $sr req/s ${sm} KiB" >&2
+		read -r wr wm wu <<<"$(run_wrk "$c")"
+		read -r sr sm su <<<"$(run_scalelab "$c")"
+		echo "$wr $wm $wu" >>"$work/w"
+		echo "$sr $sm $su" >>"$work/s"
+		echo "  conns $c round $r: wrk $wr req/s ${wm} KiB ${wu} us CPU/req, scalelab $sr req/s ${sm} KiB ${su} us CPU/req" >&2
 	done
-	wr=$(cut -d' ' -f1 "$work/w" | median); wm=$(cut -d' ' -f2 "$work/w" | median)
-	sr=$(cut -d' ' -f1 "$work/s" | median); sm=$(cut -d' ' -f2 "$work/s" | median)
-	awk -v c="$c" -v wr="$wr" -v sr="$sr" -v wm="$wm" -v sm="$sm" -v wi="$wrk_idle" -v si="$sl_idle" 'BEGIN {
+	wr=$(cut -d' ' -f1 "$work/w" | median); wm=$(cut -d' ' -f2 "$work/w" | median); wu=$(cut -d' ' -f3 "$work/w" | median)
+	sr=$(cut -d' ' -f1 "$work/s" | median); sm=$(cut -d' ' -f2 "$work/s" | median); su=$(cut -d' ' -f3 "$work/s" | median)
+	awk -v c="$c" -v wr="$wr" -v sr="$sr" -v wm="$wm" -v sm="$sm" -v wi="$wrk_idle" -v si="$sl_idle" -v wu="$wu" -v su="$su" 'BEGIN {
 		ratio = (wr > 0) ? sr / wr : 0
-		printf "%-7d %12.0f %14.0f %7.2f %11.1f %16.1f %12.2f %17.2f %13.2f %18.2f\n", c, wr, sr, ratio, wm/1024, sm/1024, wm/c, sm/c, (wm-wi)/c, (sm-si)/c
+		printf "%-7d %10.0f %13.0f %6.2f %11.1f %16.1f %12.2f %17.2f %13.2f %18.2f %12.2f %17.2f\n", c, wr, sr, ratio, wm/1024, sm/1024, wm/c, sm/c, (wm-wi)/c, (sm-si)/c, wu, su
 	}'
 done

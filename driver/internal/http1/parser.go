@@ -256,9 +256,22 @@ func (p *Parser) header(b []byte, i int) (int, error) {
 			case ' ', '\t':
 				return i, malformed("obsolete header line folding")
 			default:
+				// Only Content-Length, Connection and Transfer-Encoding
+				// matter; any other header line is skipped in one scan.
+				switch c | 0x20 {
+				case 'c':
+					p.cand = 1<<hContentLength | 1<<hConnection
+				case 't':
+					p.cand = 1 << hTransferEncoding
+				default:
+					if !isTokenChar(c) {
+						return i, malformed("invalid byte %q starting a header name", c)
+					}
+					p.state = sSkipLine
+					continue
+				}
 				p.state = sName
 				p.pos = 0
-				p.cand = 1<<hContentLength | 1<<hTransferEncoding | 1<<hConnection
 			}
 		case sHeadersCR:
 			if c != '\n' {
@@ -306,6 +319,9 @@ func (p *Parser) header(b []byte, i int) (int, error) {
 				p.pos++
 			}
 			i++
+			if p.cand == 0 {
+				p.state = sSkipLine
+			}
 		case sValue:
 			if c == '\n' {
 				i++

@@ -215,3 +215,17 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseNginxResponse(b *testing.B) {
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 16:40:00 GMT\r\n" +
+		"Content-Type: application/octet-stream\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+	b.SetBytes(int64(len(resp)))
+	b.ReportAllocs()
+	var p Parser
+	for b.Loop() {
+		p.Reset()
+		if _, done, err := p.Feed(resp); !done || err != nil {
+			b.Fatal(done, err)
+		}
+	}
+}
