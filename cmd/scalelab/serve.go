@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -23,6 +25,8 @@ type serveFlags struct {
 	cfg    servers.Config
 	stats  string
 	nofile int
+	// cpuprofile is where to write a CPU profile of the serving (pprof).
+	cpuprofile string
 }
 
 func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -41,6 +45,7 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest request line + headers; larger ones get 431")
 	fs.StringVar(&sf.stats, "stats", "", "serve statistics on this unix socket path (never on the measured listener)")
 	fs.IntVar(&sf.nofile, "nofile", 0, "set RLIMIT_NOFILE (soft and hard) to this before listening (0: leave it)")
+	fs.StringVar(&sf.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving to this file, for go tool pprof")
 
 	variant := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -116,6 +121,16 @@ func serve(ctx context.Context, stdout io.Writer, variant string, sf serveFlags)
 	for _, a := range srv.Addrs() {
 		fmt.Fprintf(stdout, "listening on %s\n", a)
 	}
+	if sf.cpuprofile != "" {
+		stop, err := startCPUProfile(sf.cpuprofile)
+		if err != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdownCtx)
+			return fmt.Errorf("serve %s: %w", variant, err)
+		}
+		defer stop()
+	}
 	fmt.Fprintf(stdout, "ready: %s serving until SIGINT or SIGTERM\n", variant)
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -125,4 +140,21 @@ func serve(ctx context.Context, stdout io.Writer, variant string, sf serveFlags)
 	}
 	fmt.Fprintf(stdout, "stopped: %s\n", variant)
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
