@@ -14,63 +14,6 @@ import (
 
 const mib = 1 << 20
 
-// attribStep gathers the numbers the attribution rules read.
-func attribStep(m *measured, p *phases.Phase) attrib.Step {
-	d := m.Driver
-	s := attrib.Step{
-		Clients:     m.Clients,
-		DurationS:   d.DurationS,
-		Requests:    int64(d.Requests),
-		OK:          int64(d.OK),
-		SuccessRate: d.SuccessRate,
-		RPS:         d.RPS,
-		Latency:     attrib.Percentiles{P50: d.LatencyMs.P50, P99: d.LatencyMs.P99, Mean: d.LatencyMs.Mean, Max: d.LatencyMs.Max},
-		Connect:     attrib.Percentiles{P50: d.ConnectMs.P50, P99: d.ConnectMs.P99, Max: d.ConnectMs.Max},
-		Errors:      map[string]int64{},
-		Driver:      attrib.DriverEvidence{CPUPct: d.Driver.CPUPct, Cores: d.Driver.CPUs},
-	}
-	// PENDING s.ClientsStarved = d.ClientsStarved
-	for k, v := range d.Errors {
-		if v > 0 {
-			s.Errors[k] = int64(v)
-		}
-	}
-	sv := &s.Server
-	if m.Change != nil {
-		sv.CPUPct = m.Change.CPUPercent
-		s.Kernel.ListenOverflows = m.Change.TCPExt.ListenOverflows
-		s.Kernel.ListenDrops = m.Change.TCPExt.ListenDrops
-		s.Kernel.ReqQFullDrop = m.Change.TCPExt.TCPReqQFullDrop
-		s.Kernel.SyncookiesSent = m.Change.TCPExt.SyncookiesSent
-		s.Kernel.TimeWait = max(m.Change.Sockstat.TimeWait, m.Peaks.TimeWait)
-		if mid := m.Mid; mid != nil {
-			s.Driver.RecvQBytes = mid.Client.RecvQ
-		}
-	}
-	s.Kernel.PortRangeSize = portRangeSize(m, p)
-	sv.FDsPeak = m.Peaks.OpenFDs
-	if m.Change != nil {
-		sv.FDsPeak = max(sv.FDsPeak, m.Change.Process.OpenFDs)
-	}
-	sv.NoFile = m.NoFile
-	sv.ListenQueuePeak = m.Peaks.ListenQueue
-	sv.Backlog = backlog(m)
-	if st := m.Stats; st != nil {
-		sv.AcceptErrors = map[string]int64{}
-		for k, v := range st.AcceptErrors {
-			sv.AcceptErrors[k] = int64(v)
-		}
-		sv.Workers, sv.BusyPeak = int(st.Workers), int(st.BusyPeak)
-		sv.QueueCap, sv.QueuePeak = int(st.QueueCap), int(st.QueuePeak)
-		sv.Handler = attrib.Percentiles{P50: st.HandlerMs.P50, P99: st.HandlerMs.P99, Mean: st.HandlerMs.Mean, Max: st.HandlerMs.Max}
-		for _, q := range st.Listeners {
-			sv.ListenQueuePeak = max(sv.ListenQueuePeak, q.Queue)
-		}
-	}
-	sv.Cores = m.ServerCores
-	return s
-}
-
 // backlog is the effective backlog of the server's listeners, read from
 // the kernel (sock_diag), or from the server's own TCP_INFO read-back.
 func backlog(m *measured) int {
@@ -100,8 +43,9 @@ func portRangeSize(m *measured, p *phases.Phase) int {
 	return p.Limits.PortRange.Size()
 }
 
-// cardStep turns a measured, judged step into its scorecard entry.
-func cardStep(m *measured, as attrib.Step, v attrib.Verdict) scorecards.Step {
+// cardStep turns a measured step into its scorecard entry, not judged yet
+// (see judge).
+func cardStep(m *measured, p *phases.Phase) scorecards.Step {
 	d := m.Driver
 	st := scorecards.Step{
 		Clients:     m.Clients,
@@ -115,54 +59,70 @@ func cardStep(m *measured, as attrib.Step, v attrib.Verdict) scorecards.Step {
 			P999: d.LatencyMs.P999, Max: d.LatencyMs.Max, Mean: d.LatencyMs.Mean},
 		ConnectMS:        scorecards.Latency{P50: d.ConnectMs.P50, P99: d.ConnectMs.P99, Max: d.ConnectMs.Max},
 		Connects:         int64(d.ConnectsAttempted),
-		Errors:           as.Errors,
 		Histogram:        d.Histogram,
 		ConnectHistogram: d.ConnectHistogram,
 		// PENDING ClientsStarved: d.ClientsStarved,
-		State: string(v.State),
 		Driver: scorecards.DriverStats{CPUPct: d.Driver.CPUPct, RSSMB: d.Driver.RSSPeakMB, CPUs: d.Driver.CPUs,
 			NoFile: m.DriverNoFile},
 		Warnings: m.Warnings,
 	}
-	if len(st.Errors) == 0 {
-		st.Errors = nil
+	for class, n := range d.Errors {
+		if n > 0 {
+			if st.Errors == nil {
+				st.Errors = map[string]int64{}
+			}
+			st.Errors[class] = int64(n)
+		}
 	}
 	for _, s := range d.Timeline {
 		st.Timeline = append(st.Timeline, scorecards.Second{T: s.T, RPS: float64(s.RPS), Errors: int64(s.Errors), P99MS: s.P99Ms})
 	}
-	sv := as.Server
-	st.Server = scorecards.ServerStats{
-		CPUPct:         sv.CPUPct,
-		FDsMax:         sv.FDsPeak,
-		NoFile:         sv.NoFile,
-		AcceptErrors:   sv.AcceptErrors,
-		Workers:        sv.Workers,
-		BusyWorkersMax: sv.BusyPeak,
-		QueueCap:       sv.QueueCap,
-		QueueMax:       sv.QueuePeak,
-		HandlerMS:      scorecards.Latency{P50: sv.Handler.P50, P99: sv.Handler.P99, Max: sv.Handler.Max},
-		ListenQueueMax: sv.ListenQueuePeak,
-		Backlog:        sv.Backlog,
+
+	sv := &st.Server
+	sv.NoFile = m.NoFile
+	sv.RSSMB = float64(m.Peaks.RSSBytes) / mib
+	sv.FDsMax = m.Peaks.OpenFDs
+	sv.ListenQueueMax = m.Peaks.ListenQueue
+	sv.Backlog = backlog(m)
+	if c := m.Change; c != nil {
+		sv.CPUPct = c.CPUPercent
+		sv.FDsMax = max(sv.FDsMax, c.Process.OpenFDs)
 	}
-	if len(st.Server.AcceptErrors) == 0 {
-		st.Server.AcceptErrors = nil
-	}
-	st.Server.RSSMB = float64(m.Peaks.RSSBytes) / mib
 	if s := m.Stats; s != nil {
-		st.Server.Accepted = int64(s.Accepted)
-		st.Server.OpenConnsMax = int(s.OpenConnsPeak)
-		st.Server.Requests = int64(s.Requests)
+		sv.Accepted = int64(s.Accepted)
+		sv.OpenConnsMax = int(s.OpenConnsPeak)
+		sv.Requests = int64(s.Requests)
+		sv.Workers, sv.BusyWorkersMax = int(s.Workers), int(s.BusyPeak)
+		sv.QueueCap, sv.QueueMax = int(s.QueueCap), int(s.QueuePeak)
+		sv.HandlerMS = scorecards.Latency{P50: s.HandlerMs.P50, P99: s.HandlerMs.P99, Max: s.HandlerMs.Max, Mean: s.HandlerMs.Mean}
+		for name, n := range s.AcceptErrors {
+			if sv.AcceptErrors == nil {
+				sv.AcceptErrors = map[string]int64{}
+			}
+			sv.AcceptErrors[name] = int64(n)
+		}
+		for _, q := range s.Listeners {
+			sv.ListenQueueMax = max(sv.ListenQueueMax, q.Queue)
+		}
 	}
-	st.Kernel = kernelMap(m, as)
+	st.Kernel = kernelMap(m, p)
+	return st
+}
+
+// judge attributes st against the earlier steps and records the verdict.
+func judge(st *scorecards.Step, earlier []attrib.Step, serverCores int, threshold float64) (attrib.Step, attrib.Verdict) {
+	as := st.Evidence(serverCores)
+	v := attrib.Judge(as, earlier, threshold)
+	st.State = string(v.State)
 	st.Verdict = scorecards.Verdict{Limit: phases.Limit(v.Limit), Evidence: v.Evidence}
 	for _, f := range v.Also {
 		st.Verdict.Also = append(st.Verdict.Also, scorecards.Finding{Limit: phases.Limit(f.Limit), Evidence: f.Evidence})
 	}
-	return st
+	return as, v
 }
 
 // kernelMap lists the kernel's counter deltas and gauges of a step.
-func kernelMap(m *measured, as attrib.Step) map[string]int64 {
+func kernelMap(m *measured, p *phases.Phase) map[string]int64 {
 	k := map[string]int64{}
 	if c := m.Change; c != nil {
 		for _, name := range []string{"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
@@ -176,17 +136,17 @@ func kernelMap(m *measured, as attrib.Step) map[string]int64 {
 				k[name] = v
 			}
 		}
-		k["tw"] = c.Sockstat.TimeWait
+		k[scorecards.KernelTimeWait] = c.Sockstat.TimeWait
 		k["inuse"] = c.Sockstat.TCPInUse
+		k[scorecards.KernelTimeWaitMax] = max(c.Sockstat.TimeWait, m.Peaks.TimeWait)
 	}
-	k["tw_max"] = as.Kernel.TimeWait
-	if as.Kernel.PortRangeSize > 0 {
-		k["port_range_size"] = int64(as.Kernel.PortRangeSize)
+	if n := portRangeSize(m, p); n > 0 {
+		k[scorecards.KernelPortRangeSize] = int64(n)
 	}
 	if mid := m.Mid; mid != nil {
-		k["established_mid"] = int64(mid.States["ESTABLISHED"])
-		k["client_recvq_bytes_mid"] = mid.Client.RecvQ
-		k["server_sendq_bytes_mid"] = mid.Server.SendQ
+		k[scorecards.KernelEstablished] = int64(mid.States["ESTABLISHED"])
+		k[scorecards.KernelClientRecvQ] = mid.Client.RecvQ
+		k[scorecards.KernelServerSendQ] = mid.Server.SendQ
 	}
 	return k
 }

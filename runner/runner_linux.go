@@ -154,9 +154,8 @@ sweep:
 			logFile.Close()
 
 			if m.Driver != nil {
-				as := attribStep(m, p)
-				v := attrib.Judge(as, earlierThan(judged, clients), p.SuccessThreshold)
-				step := cardStep(m, as, v)
+				step := cardStep(m, p)
+				as, v := judge(&step, earlierThan(judged, clients), len(env.serverCPUs), p.SuccessThreshold)
 				if m.Interrupted {
 					step.Warnings = append(step.Warnings, "interrupted: the step was cut short and is partial")
 				}

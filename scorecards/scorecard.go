@@ -228,7 +228,7 @@ type Summary struct {
 	// Limit is what capped the phase: the verdict at the breaking point,
 	// else at the first saturated step; none when nothing did.
 	Limit phases.Limit `yaml:"limit,omitempty"`
-	Next           string  `yaml:"next,omitempty"`            // suggested next rung; empty: the report derives one from the verdict
+	Next  string       `yaml:"next,omitempty"` // suggested next rung; empty: the report derives one from the verdict
 }
 
 // Point is one step singled out by the summary.
