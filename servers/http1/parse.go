@@ -296,7 +296,7 @@ func parseHeaderLine(line []byte, hs *headerState) error {
 	name := line[:colon]
 	value := line[colon+1:]
 	for _, c := range value {
-		if (c < ' ' && c != '\t') || c == 0x7f {
+		if !valueChars[c] {
 			return ErrHeaderLine
 		}
 	}
@@ -367,6 +367,15 @@ var tokenChars = func() (t [256]bool) {
 	}
 	for _, c := range "!#$%&'*+-.^_`|~" {
 		t[c] = true
+	}
+	return t
+}()
+
+// valueChars marks the bytes allowed in a field value: visible ASCII,
+// obs-text (0x80-0xff), space and tab; no other control character.
+var valueChars = func() (t [256]bool) {
+	for c := range t {
+		t[c] = (c >= ' ' && c != 0x7f) || c == '\t'
 	}
 	return t
 }()
