@@ -81,15 +81,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port nothing listens on, starting from a random
-# point so that concurrent runs do not collide.
+# free_port prints a TCP port no socket uses, below the ephemeral range
+# (so no client connection takes it meanwhile), starting from a random point
+# so that concurrent runs do not collide.
 used_ports=" "
 free_port() {
-	local p=$((20000 + RANDOM % 20000)) i
+	local lo hi p i
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	((lo > 12000)) || die "the ephemeral port range starts at $lo: no room below it"
+	p=$((10000 + RANDOM % (lo - 11000)))
 	for ((i = 0; i < 2000; i++, p++)); do
-		((p > 60999)) && p=20000
+		((p >= lo)) && p=10000
 		[[ $used_ports == *" $p "* ]] && continue
-		if [[ -z $(ss -Htln "sport = :$p") ]]; then
+		if [[ -z $(ss -Htan "sport = :$p") ]]; then
 			used_ports+="$p "
 			echo "$p"
 			return
