@@ -28,6 +28,10 @@
 //
 // Every error is final: answer its status with "Connection: close" and close
 // the connection (AppendError writes such an answer).
+//
+// Not supported: absolute-form and asterisk-form targets (400), and
+// "Expect: 100-continue" (no interim 100 is sent; such clients send their
+// body after their own wait, curl after 1 s).
 package http1
 
 import (

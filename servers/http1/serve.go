@@ -45,8 +45,20 @@ var ErrPartialRequest = errors.New("http1: connection closed in the middle of a 
 
 // ConnServer serves HTTP/1.1 on blocking connections, one connection at a
 // time, with buffers reused from one connection to the next: a worker owns
-// one. Answers to all complete requests found in one read (pipelining) are
-// written in order with one write.
+// one, and serving a request allocates nothing. Answers to all complete
+// requests found in one read (pipelining) are written in order with one
+// write.
+//
+// How a connection ends:
+//   - The client half-closes after its request (shutdown(SHUT_WR), as the
+//     lab's driver does to be the active closer): the request is answered,
+//     then the end of input ends the connection. Input that ends in the
+//     middle of a request is answered 400.
+//   - A refused request (parse error) is answered with its status and
+//     "Connection: close"; then the server half-closes and reads what the
+//     client still sends for up to 100 ms, so that its answer is not lost
+//     to a reset.
+//   - The read timeout passes: closed without an answer, as net/http does.
 type ConnServer struct {
 	// Parser holds the header and body limits.
 	Parser Parser
