@@ -4,6 +4,7 @@ package nethttp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -110,7 +111,8 @@ func startChild(t *testing.T, statsPath string) (string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer // the library's own logs, shown when the test fails
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +125,9 @@ func startChild(t *testing.T, statsPath string) (string, func()) {
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 			<-done
+		}
+		if t.Failed() {
+			t.Logf("child's stderr:\n%s", stderr.String())
 		}
 	}
 	lines := bufio.NewScanner(stdout)
