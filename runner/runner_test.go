@@ -200,7 +200,7 @@ func TestServerCrashIsRecorded(t *testing.T) {
 // state is what the lab may leave behind: child processes and network
 // namespaces.
 type state struct {
-	namespaces map[string]bool
+	namespaces map[string]string
 }
 
 func labState(t *testing.T) state {
@@ -208,21 +208,21 @@ func labState(t *testing.T) state {
 	return state{namespaces: netnsInodes(t)}
 }
 
-// netnsInodes lists every network namespace some process is in or holds
-// open, as "net:[inode]".
-func netnsInodes(t *testing.T) map[string]bool {
+// netnsInodes lists the network namespaces this process holds: through
+// an open file, a thread inside one, or a child process (other programs on
+// the machine may make namespaces of their own meanwhile).
+func netnsInodes(t *testing.T) map[string]string {
 	t.Helper()
-	out := map[string]bool{}
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		if l, err := os.Readlink(p + "/ns/net"); err == nil {
-			out[l] = true
-		}
-		fds, _ := filepath.Glob(p + "/fd/*")
-		for _, fd := range fds {
-			if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, "net:[") {
-				out[l] = true
-			}
+	out := map[string]string{}
+	links, _ := filepath.Glob("/proc/self/task/*/ns/net")
+	fds, _ := filepath.Glob("/proc/self/fd/*")
+	links = append(links, fds...)
+	for _, pid := range children(t, "") {
+		links = append(links, "/proc/"+strconv.Itoa(pid)+"/ns/net")
+	}
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, "net:[") {
+			out[target] = l
 		}
 	}
 	return out
@@ -234,16 +234,25 @@ func assertNoLeftovers(t *testing.T, before state) {
 	for {
 		kids := children(t, "")
 		extra := []string{}
-		for ns := range netnsInodes(t) {
-			if !before.namespaces[ns] {
-				extra = append(extra, ns)
+		for ns, via := range netnsInodes(t) {
+			if _, ok := before.namespaces[ns]; !ok {
+				extra = append(extra, ns+" via "+via)
 			}
 		}
 		if len(kids) == 0 && len(extra) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("left behind: processes %v, namespaces %v", kids, extra)
+			var diag []string
+			for _, e := range extra {
+				if i := strings.Index(e, "/task/"); i >= 0 {
+					task := strings.TrimSuffix(e[strings.Index(e, "/proc/"):], "/ns/net")
+					sc, _ := os.ReadFile(task + "/syscall")
+					st, _ := os.ReadFile(task + "/stat")
+					diag = append(diag, task+": syscall "+strings.TrimSpace(string(sc))+" stat "+strings.TrimSpace(string(st)))
+				}
+			}
+			t.Fatalf("left behind: processes %v, namespaces %v %v", kids, extra, diag)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

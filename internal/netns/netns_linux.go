@@ -187,14 +187,49 @@ func loopbackUp() error {
 }
 
 // onNewThread runs fn on a locked OS thread that is thrown away afterwards
-// (a goroutine that exits while locked takes its thread with it).
+// (a goroutine that exits while locked takes its thread with it), so a
+// thread whose namespace or CPU affinity fn changed is never reused.
+//
+// The main thread is the exception: Go cannot end it and parks it forever
+// instead, which would keep a namespace alive. So the thread's namespace and
+// affinity are always put back after fn, and the main thread, once clean, is
+// unlocked and returned to the scheduler.
 func onNewThread(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		// No UnlockOSThread: the thread may have changed namespace or
-		// affinity, so it must die with this goroutine.
-		errc <- fn()
+		restore, err := saveThreadState()
+		if err != nil {
+			errc <- err
+			return
+		}
+		err = fn()
+		clean := restore() == nil
+		if clean && unix.Gettid() == unix.Getpid() {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
+}
+
+// saveThreadState records the calling thread's network namespace and CPU
+// affinity, and returns a function that puts them back.
+func saveThreadState() (restore func() error, err error) {
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return nil, fmt.Errorf("netns: open own namespace: %w", err)
+	}
+	var cpus unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &cpus); err != nil {
+		orig.Close()
+		return nil, fmt.Errorf("netns: read affinity: %w", err)
+	}
+	return func() error {
+		defer orig.Close()
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			return err
+		}
+		return unix.SchedSetaffinity(0, &cpus)
+	}, nil
 }

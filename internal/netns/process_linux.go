@@ -5,7 +5,6 @@ package netns
 import (
 	"errors"
 	"os/exec"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -34,22 +33,25 @@ func Spawn(n *NS, cmd *exec.Cmd, cpus []int) (*Process, error) {
 	p := &Process{Cmd: cmd, done: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread()
-		// Never unlocked: the thread may have changed namespace and
-		// affinity, and it must live exactly as long as the child.
-		if n != nil {
-			if err := unix.Setns(n.Fd(), unix.CLONE_NEWNET); err != nil {
-				started <- err
-				return
+		// The thread must live exactly as long as the child; afterwards
+		// it is thrown away (or cleaned, if it is the main thread: see
+		// onNewThread).
+		_ = onNewThread(func() error {
+			if n != nil {
+				if err := unix.Setns(n.Fd(), unix.CLONE_NEWNET); err != nil {
+					started <- err
+					return nil
+				}
 			}
-		}
-		if err := startPinned(cmd, cpus); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
+			if err := startPinned(cmd, cpus); err != nil {
+				started <- err
+				return nil
+			}
+			started <- nil
+			p.err = cmd.Wait()
+			close(p.done)
+			return nil
+		})
 	}()
 	if err := <-started; err != nil {
 		return nil, err
