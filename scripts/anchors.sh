@@ -16,6 +16,9 @@
 #   PATH_Q=/          request path
 #   VARIANTS="naive pool nethttp fasthttp gnet"
 #   SERVER_CPU=0 CLIENT_CPU=1
+#   NICE=0            nice(1) value for the servers and wrk; a negative one
+#                     (root) lets them win their CPUs from other loads on a
+#                     busy machine, at those loads' expense
 #   KEEP_TMP=1        keep the temp dir (configs, logs, raw wrk output)
 #
 # Installs wrk and nginx (Debian packages) when missing; everything it starts
@@ -30,11 +33,16 @@ PATH_Q=${PATH_Q:-/}
 VARIANTS=${VARIANTS:-"naive pool nethttp fasthttp gnet"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+NICE=${NICE:-0}
 
 die() { echo "anchors: $*" >&2; exit 1; }
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
 [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
+[[ $NICE =~ ^-?[0-9]+$ ]] || die "NICE must be an integer"
+# "${on_cpu[@]}" CPU CMD...: run CMD pinned to CPU at the chosen nice value
+# (nice and taskset exec, so $! is CMD's pid).
+on_cpu=(nice -n "$NICE" taskset -c)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -151,7 +159,7 @@ http {
 EOF
 nginx_cmd=(nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf")
 "${nginx_cmd[@]}" -t -q || die "nginx rejected its config ($tmp/nginx/nginx.conf)"
-taskset -c "$SERVER_CPU" "${nginx_cmd[@]}" >"$tmp/nginx/stdout.log" 2>&1 &
+"${on_cpu[@]}" "$SERVER_CPU" "${nginx_cmd[@]}" >"$tmp/nginx/stdout.log" 2>&1 &
 pids+=($!)
 nginx_master=$!
 wait_ready "${port[nginx]}" "$nginx_master" || die "nginx did not answer on ${port[nginx]} (see $tmp/nginx/error.log)"
@@ -163,7 +171,7 @@ logfile[nginx]=$tmp/nginx/error.log
 # --- the variants -----------------------------------------------------------
 for v in $VARIANTS; do
 	port[$v]=$(free_port)
-	taskset -c "$SERVER_CPU" bin/scalelab serve "$v" --addr "127.0.0.1:${port[$v]}" --backlog 4096 \
+	"${on_cpu[@]}" "$SERVER_CPU" bin/scalelab serve "$v" --addr "127.0.0.1:${port[$v]}" --backlog 4096 \
 		>"$tmp/$v.log" 2>&1 &
 	pids+=($!)
 	cpupid[$v]=$!
@@ -188,7 +196,7 @@ run_wrk() {
 	c0=$(cputicks "$t")
 	start=$(date +%s.%N)
 	TIMEFORMAT='%U %S'
-	{ time taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$d" --latency \
+	{ time "${on_cpu[@]}" "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$d" --latency \
 		"http://127.0.0.1:${port[$t]}$PATH_Q" >"$raw" 2>&1; } 2>"$raw.time" ||
 		die "wrk against $t failed: $(tail -n 3 "$raw")"
 	end=$(date +%s.%N)
@@ -236,7 +244,7 @@ median() {
 nginx_median=$(median 1 "$tmp/results.nginx")
 
 echo
-echo "anchors: wrk -t1 -c$CONNECTIONS -d$DURATION --latency http://127.0.0.1:PORT$PATH_Q, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU, $ROUNDS rounds interleaved"
+echo "anchors: wrk -t1 -c$CONNECTIONS -d$DURATION --latency http://127.0.0.1:PORT$PATH_Q, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds interleaved"
 echo "  $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) $(nproc) CPUs, $(go version | cut -d' ' -f3), $(nginx -v 2>&1 | sed 's/.*: //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
 printf '| %-8s | %12s | %-13s | %8s | %6s | %12s | %6s | %7s | %7s | %11s | %8s |\n' \
