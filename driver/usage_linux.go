@@ -50,11 +50,11 @@ func parseStatusRSS(b []byte) (cur, peak float64, err error) {
 		default:
 			continue
 		}
-		kb, perr := strconv.ParseFloat(string(f[1]), 64)
+		kb, perr := strconv.ParseUint(string(f[1]), 10, 64)
 		if perr != nil {
 			return 0, 0, fmt.Errorf("driver: status field %s: %w", f[0], perr)
 		}
-		*dst = kb / 1024
+		*dst = float64(kb) / 1024
 		found++
 	}
 	if found != 2 {

@@ -33,3 +33,15 @@ func TestParseStatusRSS(t *testing.T) {
 		t.Errorf("own cpu %v: %v", cpu, err)
 	}
 }
+
+func FuzzParseStatusRSS(f *testing.F) {
+	f.Add([]byte("VmHWM:\t 2048 kB\nVmRSS:\t 1024 kB\n"))
+	f.Add([]byte("VmRSS: x\n"))
+	f.Add([]byte("VmRSS: NaN kB\nVmHWM: -1 kB\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cur, peak, err := parseStatusRSS(b)
+		if err == nil && (cur < 0 || peak < 0 || cur != cur || peak != peak) {
+			t.Fatalf("%v %v from %q", cur, peak, b)
+		}
+	})
+}

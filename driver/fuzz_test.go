@@ -1,0 +1,56 @@
+package driver
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080/", "http://localhost/x?y=1", "http://[::1]:9/a%20b", "https://x/", "http://u@h/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		tg, err := ParseTarget(raw, false)
+		if err != nil {
+			return
+		}
+		if tg.Addr.Port() == 0 || !tg.Addr.Addr().IsValid() {
+			t.Fatalf("%q: bad address %v", raw, tg.Addr)
+		}
+		if !strings.HasPrefix(tg.Path, "/") {
+			t.Fatalf("%q: path %q does not start with /", raw, tg.Path)
+		}
+		for _, ka := range []bool{true, false} {
+			req := tg.request(ka)
+			head, ok := bytes.CutSuffix(req, []byte("\r\n\r\n"))
+			if !ok || bytes.Contains(head, []byte("\r\n\r\n")) {
+				t.Fatalf("%q: request is not one header block: %q", raw, req)
+			}
+			for _, line := range bytes.Split(head, []byte("\r\n")) {
+				if bytes.ContainsAny(line, "\r\n\x00") {
+					t.Fatalf("%q: control bytes in request line %q", raw, line)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/1", "2/3", "3/3", "-1/2", "1/0", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseShard(in)
+		if err != nil {
+			return
+		}
+		if s.Index < 0 || s.Index >= s.Count {
+			t.Fatalf("%q parsed to %+v", in, s)
+		}
+		back, err := ParseShard(s.String())
+		if err != nil || back != s {
+			t.Fatalf("%q: %v does not round-trip: %v %v", in, s, back, err)
+		}
+	})
+}
