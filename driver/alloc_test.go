@@ -45,8 +45,10 @@ func constServer(t *testing.T) string {
 }
 
 // TestHotPathDoesNotAllocate: the allocations of a run do not grow with
-// the number of requests (setup, histograms and the per-second timeline
-// allocate; sending, parsing and recording do not).
+// the number of requests (setup, the per-second timeline and encoding the
+// histograms allocate, the last a little more the more distinct latencies
+// there are; sending, parsing and recording do not). One allocation per
+// request would add 20,000 here.
 func TestHotPathDoesNotAllocate(t *testing.T) {
 	url := constServer(t)
 	mallocs := func(perClient int) uint64 {
@@ -63,10 +65,10 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		return after.Mallocs - before.Mallocs
 	}
 	mallocs(100) // warm up lazily initialised runtime and package state
-	small, large := mallocs(100), mallocs(5100)
+	small, large := mallocs(100), mallocs(10100)
 	extra := float64(large) - float64(small)
-	t.Logf("mallocs: %d for 200 requests, %d for 10200", small, large)
-	if perRequest := extra / 10000; perRequest > 0.05 {
+	t.Logf("mallocs: %d for 200 requests, %d for 20200", small, large)
+	if perRequest := extra / 20000; perRequest > 0.1 {
 		t.Errorf("%.3f allocations per extra request (%d vs %d mallocs)", perRequest, large, small)
 	}
 }
