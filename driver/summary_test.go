@@ -1,0 +1,65 @@
+package driver
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestSummaryJSONGolden pins the JSON form of a Summary (schema
+// scalelab/load/v1): the runner parses it, so field names only ever get
+// added. Run with -update after adding one.
+func TestSummaryJSONGolden(t *testing.T) {
+	h := newLatencyHist()
+	for _, us := range []int64{900, 1000, 1100, 20000} {
+		h.RecordValue(us)
+	}
+	enc, err := encodeHist(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Summary{
+		Schema: SummarySchema, Targets: []string{"http://127.0.0.1:8080/"}, Clients: 2, ClientsTotal: 4,
+		Shard: "0/2", Shards: 2, Mode: "closed", Pipeline: 1, KeepAlive: true, DurationS: 2, EndedBy: "duration",
+		OK: 3, WarmupRequests: 5, Unfinished: 2, ConnectsAttempted: 3, ConnectsOK: 2,
+		LatencyMs: latencyOf(h), ConnectMs: connectOf(h),
+		Errors:       map[string]uint64{ClassHTTP5xx: 1, ClassConnectRefused: 1, "other_EHOSTUNREACH_connect": 1},
+		ErrorsByStep: map[string]map[string]uint64{"status": {ClassHTTP5xx: 1}, "connect": {ClassConnectRefused: 1, "other_EHOSTUNREACH_connect": 1}},
+		Timeline:     []Second{{T: 0, RPS: 2, Errors: 2, P99Ms: 20}, {T: 1, RPS: 1, Errors: 1, P99Ms: 1.1}},
+		Driver:       Usage{CPUPct: 12.5, RSSMB: 10.1, RSSPeakMB: 10.4, CPUs: 1, Loops: 1},
+		Histogram:    enc, ConnectHistogram: enc,
+	}
+	s.finish()
+	got, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "summary.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("summary JSON changed; run go test -run Golden -update if intended\ngot:\n%s", got)
+	}
+	var back Summary
+	dec := json.NewDecoder(bytes.NewReader(want))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatalf("golden does not decode strictly: %v", err)
+	}
+	if back.Requests != 6 || back.SuccessRate != 0.5 || back.RPS != 1.5 {
+		t.Errorf("derived fields: requests %d success %v rps %v", back.Requests, back.SuccessRate, back.RPS)
+	}
+}
