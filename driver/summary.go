@@ -49,7 +49,8 @@ const (
 //	warmup_requests     requests sent during the warmup (discarded)
 //	unfinished          requests still in flight at the end
 //	connects_attempted  connect attempts in the measured period (socket() failures included)
-//	connects_ok         connects that completed
+//	connects_ok         connects that completed (attempted - ok - failed connects =
+//	                    connects still in progress when the run ended)
 //	latency_ms          {p50, p90, p99, p999, max, mean} of complete responses
 //	                    (any status), from send, or from the intended send in an open loop
 //	connect_ms          {p50, p99, max} of completed connects
