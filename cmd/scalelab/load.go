@@ -68,7 +68,8 @@ func parseLoadFlags(args []string, stderr io.Writer) (*loadOptions, error) {
 			if _, hidden := hiddenLoadFlags[f.Name]; hidden {
 				return
 			}
-			fmt.Fprintf(stderr, "  --%s\n    \t%s", f.Name, f.Usage)
+			typ, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(stderr, "  %s\n    \t%s", strings.TrimSpace("--"+f.Name+" "+typ), usage)
 			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
 				fmt.Fprintf(stderr, " (default %s)", f.DefValue)
 			}
