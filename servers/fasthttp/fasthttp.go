@@ -20,6 +20,11 @@
 // so the threshold is the knob itself. --workers and --queue are ignored
 // (fasthttp sizes its pool up to Concurrency, 256k connections).
 //
+// Statistics: accepts and accept errors come from a listener wrapper, open
+// connections from the ConnState hook, busy workers are handlers running.
+// Requests that fasthttp refuses itself (400, 431, 408 through ErrorHandler)
+// never reach the handler and are not counted as served.
+//
 // At the fd limit: accept(2) fails with EMFILE; fasthttp's acceptConn only
 // retries errors that report Timeout(), so it logs "Permanent error when
 // accepting new connections: ... too many open files" and Serve returns the

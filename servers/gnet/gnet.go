@@ -28,6 +28,15 @@
 // --workers and --queue are ignored. Busy workers are the event loops inside
 // a handler (the pool size is the number of loops).
 //
+// Edge cases, per gnet's documentation: OnTraffic must not keep the slices
+// Peek returns (answers are built into a per-connection buffer and written
+// before it returns), Conn methods other than AsyncWrite, Wake and Close are
+// used on the connection's own loop only, and Discard is never called with
+// 0 (gnet reads n <= 0 as "everything"). gnet closes a connection as soon
+// as the client half-closes it, so a client that shuts down its sending side
+// while its /sleep answer is pending does not get that answer; requests
+// answered on the loop are not affected.
+//
 // At the fd limit: accept(2) fails with EMFILE and gnet v2.9.7 treats every
 // accept error but EINTR, EAGAIN, ECONNRESET and ECONNABORTED as fatal: it
 // logs "Accept() failed due to error: ..." and returns ErrAcceptSocket

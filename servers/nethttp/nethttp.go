@@ -14,6 +14,11 @@
 // --max-header-bytes to MaxHeaderBytes minus 4096 (see MaxHeaderBytes).
 // --workers and --queue have no meaning here and are ignored.
 //
+// Statistics: accepts and accept errors come from a listener wrapper, open
+// connections from the ConnState hook, busy workers are handlers running.
+// Requests that net/http refuses itself (400, 431) never reach the handler
+// and are not counted as served.
+//
 // At the fd limit: accept(2) fails with EMFILE; http.Server.Serve treats the
 // error as temporary (syscall.Errno.Temporary is true for EMFILE and ENFILE)
 // and retries after a backoff that doubles from 5 ms up to 1 s, logging
