@@ -247,28 +247,38 @@ echo
 echo "anchors: wrk -t1 -c$CONNECTIONS -d$DURATION --latency http://127.0.0.1:PORT$PATH_Q, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds interleaved"
 echo "  $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) $(nproc) CPUs, $(go version | cut -d' ' -f3), $(nginx -v 2>&1 | sed 's/.*: //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
-printf '| %-8s | %12s | %-13s | %8s | %6s | %12s | %6s | %7s | %7s | %11s | %8s |\n' \
-	variant "median req/s" "min-max" "vs nginx" spread "p99 ms (med)" errors "srv cpu" "wrk cpu" "req/cpu-s" "vs nginx"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- --------------- ---------- -------- -------------- -------- --------- --------- ------------- ----------
+printf '| %-8s | %12s | %-13s | %8s | %8s | %6s | %12s | %6s | %7s | %7s | %11s | %8s |\n' \
+	variant "median req/s" "min-max" "vs nginx" "paired" spread "p99 ms (med)" errors "srv cpu" "wrk cpu" "req/cpu-s" "vs nginx"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- --------------- ---------- ---------- -------- -------------- -------- --------- --------- ------------- ----------
 nginx_eff=$(median 6 "$tmp/results.nginx")
 for t in "${targets[@]}"; do
 	f="$tmp/results.$t"
 	med=$(median 1 "$f")
 	lo=$(sort -g -k1,1 "$f" | head -n1 | cut -d' ' -f1)
 	hi=$(sort -g -k1,1 "$f" | tail -n1 | cut -d' ' -f1)
-	awk -v t="$t" -v med="$med" -v lo="$lo" -v hi="$hi" -v ng="$nginx_median" \
+	# paired: the median over the rounds of (this round's req/s / nginx's
+	# req/s in the same round), steadier when the machine's load drifts.
+	paired=$(paste -d' ' "$f" "$tmp/results.nginx" | awk '{print $1 / $7}' | sort -g |
+		awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	awk -v t="$t" -v med="$med" -v lo="$lo" -v hi="$hi" -v ng="$nginx_median" -v paired="$paired" \
 		-v p99="$(median 2 "$f")" -v scpu="$(median 4 "$f")" -v wcpu="$(median 5 "$f")" \
 		-v eff="$(median 6 "$f")" -v ngeff="$nginx_eff" \
 		'{ errs += $3 } END {
-			printf "| %-8s | %12.0f | %-13s | %7.2fx | %5.1f%% | %12.2f | %6d | %6.0f%% | %6.0f%% | %11.0f | %7.2fx |\n",
-				t, med, sprintf("%.0f-%.0f", lo, hi), med / ng, (hi - lo) / med * 100, p99, errs, scpu, wcpu,
+			printf "| %-8s | %12.0f | %-13s | %7.2fx | %7.2fx | %5.1f%% | %12.2f | %6d | %6.0f%% | %6.0f%% | %11.0f | %7.2fx |\n",
+				t, med, sprintf("%.0f-%.0f", lo, hi), med / ng, paired, (hi - lo) / med * 100, p99, errs, scpu, wcpu,
 				eff, (ngeff > 0 ? eff / ngeff : 0)
 		}' "$f"
 done
 echo
+echo "vs nginx = median / nginx's median; paired = median over the rounds of req/s / nginx's req/s in the same round;"
 echo "spread = (max - min) / median over the rounds; srv cpu = server CPU time / wall time (100% = its one core);"
 echo "wrk cpu near 100% means the client, not the server, bounds the number; req/cpu-s = requests per second of"
 echo "server CPU time (median over the rounds), steadier than req/s when the server does not get its core to itself."
+bound=""
+for t in "${targets[@]}"; do
+	awk -v c="$(median 5 "$tmp/results.$t")" 'BEGIN { exit !(c >= 95) }' && bound+=" $t"
+done
+[[ -z $bound ]] || echo "note: wrk used >= 95% of its CPU against:$bound; there the number is the client's ceiling, a lower bound for the server."
 awk -v c="$(median 4 "$tmp/results.nginx")" 'BEGIN { if (c < 90) printf "warning: nginx had %.0f%% of its CPU (median): the machine is busy, req/s ratios are noisy\n", c }'
 
 # The issue's targets, measured side by side in this run.
