@@ -140,10 +140,20 @@ func malformed(format string, args ...any) error {
 // bytes after n belong to the next response (pipelining). After an error the
 // parser must be Reset before reuse.
 func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
-	if len(b) > 0 {
-		p.flags |= fStarted
+	if len(b) == 0 {
+		return 0, p.state == sDone, nil
 	}
 	i := 0
+	if p.flags&fStarted == 0 {
+		// A fresh response: when its whole header section is at hand in the
+		// usual shape, read it line by line instead of byte by byte.
+		if k, ok := p.fastHeader(b); ok {
+			i = k
+		} else {
+			*p = Parser{}
+		}
+	}
+	p.flags |= fStarted
 	for i < len(b) {
 		switch p.state {
 		case sStatus, sStatusRest, sLineStart, sName, sValue, sSkipLine, sHeadersCR:
@@ -191,6 +201,119 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 		}
 	}
 	return i, p.state == sDone, nil
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// fastHeader parses a header section that lies entirely in b, with CRLF
+// line ends, a final status and a size within MaxHeaderBytes. It reports
+// false, leaving p to be reset, for anything else (including any malformed
+// input), which the byte-by-byte path then handles, so both paths always
+// agree. On success p is positioned at the body.
+func (p *Parser) fastHeader(b []byte) (int, bool) {
+	end := bytes.Index(b, crlfcrlf)
+	if end < 12 || end+4 > MaxHeaderBytes {
+		return 0, false
+	}
+	if string(b[:7]) != "HTTP/1." || b[7] != '0' && b[7] != '1' || b[8] != ' ' || b[12] != ' ' && b[12] != '\r' {
+		return 0, false
+	}
+	status := uint16(0)
+	for _, c := range b[9:12] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		status = status*10 + uint16(c-'0')
+	}
+	if status < 200 || status == 101 {
+		return 0, false // interim responses and errors take the slow path
+	}
+	p.status = status
+	if b[7] == '0' {
+		p.flags |= fHTTP10
+	}
+	block := b[:end+2] // every line of the section with its CRLF
+	pos := bytes.IndexByte(block, '\n') + 1
+	if pos < 2 || block[pos-2] != '\r' {
+		return 0, false
+	}
+	for pos < len(block) {
+		j := bytes.IndexByte(block[pos:], '\n')
+		if j < 1 || block[pos+j-1] != '\r' {
+			return 0, false // bare LF, or an empty line before the end
+		}
+		line := block[pos : pos+j] // ends with '\r'
+		pos += j + 1
+		switch line[0] | 0x20 {
+		case 'c':
+			p.cand = 1<<hContentLength | 1<<hConnection
+		case 't':
+			p.cand = 1 << hTransferEncoding
+		default:
+			if !isTokenChar(line[0]) {
+				return 0, false
+			}
+			continue
+		}
+		if !p.fastLine(line) {
+			return 0, false
+		}
+	}
+	p.hdrBytes = uint32(end + 4)
+	if err := p.headersDone(); err != nil {
+		return 0, false
+	}
+	return end + 4, true
+}
+
+// fastLine handles one header line that may be an interesting one, the way
+// the byte-by-byte path does; false means that path must decide.
+func (p *Parser) fastLine(line []byte) bool {
+	k := bytes.IndexByte(line, ':')
+	if k < 1 {
+		return false
+	}
+	name := line[:k]
+	for _, c := range name {
+		if !tokenChars[c] {
+			return false
+		}
+	}
+	p.hdr = hNone
+	for h := hContentLength; h <= hConnection; h++ {
+		if p.cand&(1<<h) != 0 && equalFold(name, headerNames[h]) {
+			p.hdr = h
+		}
+	}
+	if p.hdr == hNone {
+		return true
+	}
+	p.tokLen = 0
+	p.value = 0
+	p.flags &^= fValueDigits | fValueEnd | fTokOverflow
+	if p.hdr == hTransferEncoding {
+		p.flags |= fTransferEncoding
+		p.flags &^= fChunked
+	}
+	for _, v := range line[k+1:] {
+		if p.valueByte(v) != nil {
+			return false
+		}
+	}
+	return p.valueDone() == nil
+}
+
+// equalFold reports whether b equals the lower-case ASCII name, ignoring case.
+func equalFold(b []byte, name string) bool {
+	if len(b) != len(name) {
+		return false
+	}
+	for i, c := range b {
+		if lower(c) != name[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // header advances through the status line and header section.
@@ -616,6 +739,14 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 }
+
+// tokenChars marks the bytes that may appear in a header name.
+var tokenChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isTokenChar(byte(c))
+	}
+	return t
+}()
 
 // isTokenChar reports whether c may appear in a header name (RFC 9110 tchar).
 func isTokenChar(c byte) bool {
