@@ -284,8 +284,8 @@ var ladderWant = []struct {
 }{
 	{VariantNaive, LimitPort, []int{1, 10, 50, 100}, false, false, 0, 0, 1024, PortRange{49152, 65535}, 0},
 	{VariantPool, LimitPort, []int{10, 50, 100, 200}, false, false, 8, 64, 1024, PortRange{49152, 65535}, 0},
-	{VariantPool, LimitQueueing, []int{20, 50, 100, 200, 500}, true, true, 16, 64, 1024, PortRange{32768, 60999}, 0},
-	{VariantPool, LimitFD, []int{50, 100, 200, 500}, true, true, 16, 4096, 256, PortRange{32768, 60999}, 0},
+	{VariantPool, LimitQueueing, []int{4, 8, 16, 32, 100, 500}, true, true, 16, 64, 1024, PortRange{32768, 60999}, 0},
+	{VariantPool, LimitFD, []int{50, 100, 200, 500}, true, true, 1024, 64, 256, PortRange{32768, 60999}, 0},
 	{VariantPool, LimitBacklog, []int{50, 200, 500, 1000}, false, false, 16, 16, 4096, PortRange{1024, 65535}, 1},
 	{VariantNetHTTP, LimitCPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantFastHTTP, LimitCPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
@@ -466,8 +466,8 @@ func TestEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 5 client counts x 1 trial x (500ms warmup + 3s + 1s overhead)
-	if got, want := p.Estimate(), 5*(4500*time.Millisecond); got != want {
+	// 6 client counts x 1 trial x (500ms warmup + 3s + 1s overhead)
+	if got, want := p.Estimate(), 6*(4500*time.Millisecond); got != want {
 		t.Errorf("Estimate = %v, want %v", got, want)
 	}
 }
