@@ -158,7 +158,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 
 	// Merge the loops.
-	st := loopStats{lat: newLatencyHist(), conn: newLatencyHist(), other: map[string]uint64{}}
+	// The first loop's histograms collect the others' (no extra copies).
+	st := loopStats{lat: ls[0].st.lat, conn: ls[0].st.conn, other: map[string]uint64{}}
 	var loopErrs []error
 	allDone := true
 	for _, l := range ls {
@@ -181,8 +182,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		for k, v := range l.st.other {
 			st.other[k] += v
 		}
-		st.lat.Merge(l.st.lat)
-		st.conn.Merge(l.st.conn)
+		if l != ls[0] {
+			st.lat.Merge(l.st.lat)
+			st.conn.Merge(l.st.conn)
+		}
 		st.lastEvent = max(st.lastEvent, l.st.lastEvent)
 	}
 	if len(loopErrs) > 0 {
