@@ -181,6 +181,9 @@ func TestRequestsPerClientPipelineAndKeepAlive(t *testing.T) {
 		{name: "pipelined", cfg: Config{Clients: 2, RequestsPerClient: 100, Pipeline: 8}, want: 200},
 		{name: "no keep-alive", cfg: Config{Clients: 3, RequestsPerClient: 20, DisableKeepAlive: true}, want: 60, connects: 60},
 		{name: "several targets", cfg: Config{Clients: 4, RequestsPerClient: 10}, want: 40},
+		// 1024 requests of 8 KiB in one write: more than a socket buffer
+		// takes (tcp_wmem max 4 MiB), so the rest waits for EPOLLOUT.
+		{name: "partial writes", cfg: Config{Clients: 1, RequestsPerClient: 2048, Pipeline: 1024}, want: 2048},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +191,9 @@ func TestRequestsPerClientPipelineAndKeepAlive(t *testing.T) {
 			a := startServer(t, labServer)
 			cfg := tt.cfg
 			cfg.Targets = []string{a.URL + "/"}
+			if tt.name == "partial writes" {
+				cfg.Targets = []string{a.URL + "/?pad=" + strings.Repeat("x", 8192)}
+			}
 			b := a
 			if tt.name == "several targets" {
 				b = startServer(t, labServer)
