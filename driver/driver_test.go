@@ -238,6 +238,14 @@ func TestWarmupRampAndProgress(t *testing.T) {
 	if sum.DurationS < 1.4 || sum.DurationS > 1.6 {
 		t.Errorf("duration %.3f s, want the measured 1.5 s without warmup", sum.DurationS)
 	}
+	if sum.Driver.CPUPct <= 0 || sum.Driver.CPUPct > 100*float64(sum.Driver.CPUs) {
+		t.Errorf("driver cpu %.1f%% with %d CPUs", sum.Driver.CPUPct, sum.Driver.CPUs)
+	}
+	for _, e := range sum.Timeline {
+		if e.CPUPct <= 0 {
+			t.Errorf("second %d: driver cpu %.1f%%", e.T, e.CPUPct)
+		}
+	}
 	// one line a second: warming up at 1 s, the first measured second at 2.2 s
 	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "warming up") || !strings.Contains(lines[1], "req/s") {

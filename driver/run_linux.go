@@ -92,26 +92,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		origins[j] = append(origins[j], origin)
 	}
 
-	var (
-		cpuMu        sync.Mutex
-		cpuAtMeasure time.Duration
-		cpuSampled   bool
-	)
-	sampleCPU := func() {
-		cpu, err := processCPU()
-		cpuMu.Lock()
-		defer cpuMu.Unlock()
-		if err == nil && !cpuSampled {
-			cpuAtMeasure, cpuSampled = cpu, true
-		}
-	}
-
-	var warmTimer *time.Timer
-	if c.Warmup == 0 {
-		sampleCPU()
-	} else {
-		warmTimer = time.AfterFunc(c.Warmup, sampleCPU)
-	}
 	ls := make([]*loop, loops)
 	for j := range ls {
 		if ls[j], err = newLoop(p, perLoop[j], origins[j]); err != nil {
@@ -131,6 +111,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}()
 	}
 	finished := make(chan struct{})
+	var cpu cpuSampler
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		cpu.run(p.base, c.Warmup, finished)
+	}()
 	var canceled atomic.Bool
 	go func() {
 		select {
@@ -151,11 +137,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	wg.Wait()
 	endWall := time.Since(p.base)
+	endCPU, cpuErr := processCPU()
 	close(finished)
 	<-progressDone
-	if warmTimer != nil {
-		warmTimer.Stop()
-	}
+	<-samplerDone
 
 	// Merge the loops.
 	// The first loop's histograms collect the others' (no extra copies).
@@ -245,7 +230,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		s.Errors[name] += v
 		addByStep(s.ErrorsByStep, stepOfOther(name), name, v)
 	}
-	if s.Timeline, err = p.timeline.entries(int(math.Ceil(durationS-1e-9)), c.Shard.Count > 1); err != nil {
+	seconds := int(math.Ceil(durationS - 1e-9))
+	if s.Timeline, err = p.timeline.entries(seconds, c.Shard.Count > 1); err != nil {
 		return nil, err
 	}
 	if s.Histogram, err = encodeHist(st.lat); err != nil {
@@ -255,9 +241,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	s.Driver = Usage{CPUs: cpus, Loops: loops}
-	if cpu, err := processCPU(); err == nil && cpuSampled && measuredEnd > p.measureStart {
-		wall := time.Duration(measuredEnd - p.measureStart)
-		s.Driver.CPUPct = math.Round(float64(cpu-cpuAtMeasure)/float64(wall)*1000) / 10
+	if cpuErr == nil {
+		total, perSecond := cpu.usage(endCPU, time.Duration(measuredEnd-p.measureStart), seconds)
+		s.Driver.CPUPct = total
+		for k := range s.Timeline {
+			s.Timeline[k].CPUPct = perSecond[k]
+		}
 	}
 	if cur, peak, err := processRSS(); err == nil {
 		s.Driver.RSSMB = math.Round(cur*10) / 10

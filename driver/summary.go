@@ -58,8 +58,9 @@ const (
 //	                    "other_<ERRNO>_<step>" for anything else
 //	errors_by_step      {step: {class: count}}, non-zero entries only;
 //	                    steps: socket, connect, write, read, parse, status
-//	timeline            [{t, rps, errors, p99_ms}] per measured second; t counts from 0;
-//	                    in shard runs each entry also carries "histogram"
+//	timeline            [{t, rps, errors, p99_ms, cpu_pct}] per measured second; t counts
+//	                    from 0; cpu_pct is the driver's CPU use in that second (% of one
+//	                    core); in shard runs each entry also carries "histogram"
 //	driver              {cpu_pct, rss_mb, rss_peak_mb, cpus, loops}: the driver
 //	                    process's CPU use in % of one core over the measured period,
 //	                    its resident memory at the end and at its peak (VmHWM), the CPUs
@@ -121,6 +122,7 @@ type Second struct {
 	RPS       uint64  `json:"rps"`
 	Errors    uint64  `json:"errors"`
 	P99Ms     float64 `json:"p99_ms"`
+	CPUPct    float64 `json:"cpu_pct"`
 	Histogram string  `json:"histogram,omitempty"`
 }
 
@@ -211,7 +213,8 @@ func (s *Summary) finish() {
 
 // Merge combines the summaries of the shards of one run: counters are
 // summed, histograms merged (so percentiles are exact, not averaged), the
-// timeline merged second by second. duration_s is the longest shard's;
+// timeline merged second by second (its cpu_pct the shards' maximum).
+// duration_s is the longest shard's;
 // driver usage is each field's maximum over the shards (a shard whose driver
 // was client-bound makes the merged run client-bound). Every summary must
 // carry its histograms; timeline p99 is exact when the entries carry
@@ -301,6 +304,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 			m.s.RPS += e.RPS
 			m.s.Errors += e.Errors
 			m.s.P99Ms = math.Max(m.s.P99Ms, e.P99Ms)
+			m.s.CPUPct = math.Max(m.s.CPUPct, e.CPUPct)
 			if e.Histogram == "" {
 				m.hist = nil
 			} else if m.hist != nil {

@@ -2,7 +2,10 @@
 
 package driver
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParseStatusRSS(t *testing.T) {
 	tests := []struct {
@@ -44,4 +47,26 @@ func FuzzParseStatusRSS(f *testing.F) {
 			t.Fatalf("%v %v from %q", cur, peak, b)
 		}
 	})
+}
+
+func TestCPUSamplerUsage(t *testing.T) {
+	s := cpuSampler{samples: []time.Duration{
+		1 * time.Second,
+		1*time.Second + 500*time.Millisecond, // 50 % in second 0
+		2*time.Second + 500*time.Millisecond, // 100 % in second 1
+	}}
+	// 2.5 s measured; 0.25 s of CPU in the last half second: 50 %
+	total, per := s.usage(2*time.Second+750*time.Millisecond, 2500*time.Millisecond, 3)
+	if total != 70 {
+		t.Errorf("total %.1f%%, want 70%% (1.75 s CPU in 2.5 s)", total)
+	}
+	want := []float64{50, 100, 50}
+	for k := range want {
+		if per[k] != want[k] {
+			t.Errorf("second %d: %.1f%%, want %.1f%%", k, per[k], want[k])
+		}
+	}
+	if total, per := (&cpuSampler{}).usage(time.Second, time.Second, 1); total != 0 || per[0] != 0 {
+		t.Errorf("no samples: %v %v", total, per)
+	}
 }
