@@ -234,6 +234,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		echo "anchors: round $r/$ROUNDS $t $(tail -n1 "$tmp/results.$t" | cut -d' ' -f1) req/s" >&2
 	done
 done
+# One more nginx run closes the last round, so that every variant's run has
+# an nginx run on each side (the bracket of the paired ratio).
+run_wrk nginx "$DURATION" "$tmp/nginx.bracket"
+cat "$tmp/results.nginx" "$tmp/nginx.bracket" | tail -n +2 | cut -d' ' -f1 >"$tmp/nginx.next"
 
 # --- the table --------------------------------------------------------------
 # median COLUMN FILE
@@ -256,9 +260,12 @@ for t in "${targets[@]}"; do
 	med=$(median 1 "$f")
 	lo=$(sort -g -k1,1 "$f" | head -n1 | cut -d' ' -f1)
 	hi=$(sort -g -k1,1 "$f" | tail -n1 | cut -d' ' -f1)
-	# paired: the median over the rounds of (this round's req/s / nginx's
-	# req/s in the same round), steadier when the machine's load drifts.
-	paired=$(paste -d' ' "$f" "$tmp/results.nginx" | awk '{print $1 / $7}' | sort -g |
+	# paired: the median over the rounds of this run's req/s over the mean
+	# of the nginx runs just before and after it (this round's and the
+	# next), steadier when the machine's load drifts.
+	paired=1
+	[[ $t == nginx ]] || paired=$(paste -d' ' "$f" "$tmp/results.nginx" "$tmp/nginx.next" |
+		awk '{print $1 / (($7 + $13) / 2)}' | sort -g |
 		awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	awk -v t="$t" -v med="$med" -v lo="$lo" -v hi="$hi" -v ng="$nginx_median" -v paired="$paired" \
 		-v p99="$(median 2 "$f")" -v scpu="$(median 4 "$f")" -v wcpu="$(median 5 "$f")" \
@@ -270,7 +277,7 @@ for t in "${targets[@]}"; do
 		}' "$f"
 done
 echo
-echo "vs nginx = median / nginx's median; paired = median over the rounds of req/s / nginx's req/s in the same round;"
+echo "vs nginx = median / nginx's median; paired = median over the rounds of req/s / mean of the nginx runs on either side;"
 echo "spread = (max - min) / median over the rounds; srv cpu = server CPU time / wall time (100% = its one core);"
 echo "wrk cpu near 100% means the client, not the server, bounds the number; req/cpu-s = requests per second of"
 echo "server CPU time (median over the rounds), steadier than req/s when the server does not get its core to itself."
