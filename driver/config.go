@@ -52,8 +52,10 @@ type Config struct {
 
 	// DisableKeepAlive sends one request per connection with
 	// "Connection: close" and makes the client the active closer: it shuts
-	// down its sending side right after the request, reads the answer to its
-	// end and closes, so TIME_WAIT lands on the client side.
+	// down its sending side right after the request (the socket is corked,
+	// so the request and the FIN leave in one segment), reads the answer to
+	// its end and closes, so TIME_WAIT lands on the client side even when
+	// the server closes right after answering.
 	DisableKeepAlive bool
 
 	// Ramp staggers connection starts evenly over this period.

@@ -1,8 +1,9 @@
 // Package driver is scalelab's HTTP/1.1 load generator, usable as a library
 // apart from the `scalelab load` command.
 //
-// The hot path speaks raw HTTP/1.1 over non-blocking sockets driven by epoll:
-// one event loop per CPU the process may run on, each on a locked OS thread,
+// The hot path speaks raw HTTP/1.1 over non-blocking sockets driven by epoll
+// (edge-triggered, each socket registered once): one event loop per CPU the
+// process may run on, each on a locked OS thread,
 // with a few hundred bytes of state per connection and one shared read buffer
 // per loop (responses are parsed as a stream by driver/internal/http1, so a
 // response that spans reads needs no per-connection buffer). No net/http

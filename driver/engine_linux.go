@@ -53,7 +53,6 @@ type conn struct {
 	backoff  uint32 // µs: pause before the next connect after a failed one
 	target   uint16
 	state    connState
-	wantOut  bool // EPOLLOUT registered for a pending write
 }
 
 // plan is the immutable part of a run, shared by all loops.
@@ -289,7 +288,15 @@ func (l *loop) connect(ci int32, now int64) {
 		l.connectFailed(ci, now, StepSocket, err)
 		return
 	}
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	// With keep-alive, requests go out at once (no Nagle). Without it the
+	// socket is corked: the request waits in the socket until shutdown()
+	// adds the FIN, and both leave in one segment, so the server always
+	// sees the client's FIN with the request and can never close first.
+	opt := unix.TCP_NODELAY
+	if !l.p.keepAlive {
+		opt = unix.TCP_CORK
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, opt, 1)
 	if err := unix.Connect(fd, l.p.sockaddrs[t]); err != nil && err != unix.EINPROGRESS {
 		unix.Close(fd)
 		l.connectFailed(ci, now, StepConnect, err)
@@ -298,9 +305,13 @@ func (l *loop) connect(ci int32, now int64) {
 	c.gen++
 	c.fd = int32(fd)
 	c.state = stConnecting
-	c.sent, c.answered, c.wrLeft, c.wantOut = 0, 0, 0, false
+	c.sent, c.answered, c.wrLeft = 0, 0, 0
 	c.p.Reset()
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: ci, Pad: int32(c.gen)}
+	// Registered once, edge-triggered, for everything: the connect
+	// completing (OUT), answers (IN), the peer closing (RDHUP) and room
+	// after a short write (OUT). No epoll_ctl is needed afterwards, and
+	// epoll does not re-poll sockets that stay readable.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: ci, Pad: int32(c.gen)}
 	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		l.closeFD(ci)
 		l.connectFailed(ci, now, StepConnect, err)
@@ -348,6 +359,10 @@ func (l *loop) handle(ci int32, events uint32, now int64) {
 	switch c.state {
 	case stConnecting:
 		l.connected(ci, now)
+		// The same edge may carry bytes or the peer's close already.
+		if c.state == stConnected && events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+			l.readable(ci, events, now)
+		}
 	case stConnected:
 		if events&unix.EPOLLOUT != 0 && c.wrLeft > 0 {
 			if !l.flush(ci, now) {
@@ -355,7 +370,7 @@ func (l *loop) handle(ci int32, events uint32, now int64) {
 			}
 		}
 		if events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-			l.readable(ci, now)
+			l.readable(ci, events, now)
 		}
 	}
 }
@@ -368,12 +383,6 @@ func (l *loop) connected(ci int32, now int64) {
 		err = unix.Errno(soerr)
 	}
 	if err != nil {
-		l.closeFD(ci)
-		l.connectFailed(ci, now, StepConnect, err)
-		return
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: ci, Pad: int32(c.gen)}
-	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, int(c.fd), &ev); err != nil {
 		l.closeFD(ci)
 		l.connectFailed(ci, now, StepConnect, err)
 		return
@@ -447,18 +456,6 @@ func (l *loop) flush(ci int32, now int64) bool {
 		c.wrOff += uint32(n)
 		c.wrLeft -= uint32(n)
 	}
-	if c.wrLeft > 0 != c.wantOut {
-		c.wantOut = c.wrLeft > 0
-		events := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
-		if c.wantOut {
-			events |= unix.EPOLLOUT
-		}
-		ev := unix.EpollEvent{Events: events, Fd: ci, Pad: int32(c.gen)}
-		if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, int(c.fd), &ev); err != nil {
-			l.connFailed(ci, now, StepWrite, err)
-			return false
-		}
-	}
 	if c.wrLeft == 0 && !l.p.keepAlive {
 		// The client closes first: half-close right after the request,
 		// so TIME_WAIT lands on this side.
@@ -467,8 +464,11 @@ func (l *loop) flush(ci int32, now int64) bool {
 	return true
 }
 
-// readable reads what the connection has and parses it.
-func (l *loop) readable(ci int32, now int64) {
+// readable reads what the connection has and parses it. The socket is
+// edge-triggered: a short read means its queue was drained, and bytes that
+// arrive later raise a new edge; but once the peer closed (RDHUP/HUP) no
+// edge follows, so then it reads on until EOF or EAGAIN.
+func (l *loop) readable(ci int32, events uint32, now int64) {
 	c := &l.conns[ci]
 	for {
 		n, err := rawRead(int(c.fd), l.buf)
@@ -489,7 +489,7 @@ func (l *loop) readable(ci int32, now int64) {
 		if !l.parse(ci, l.buf[:n], now) {
 			return
 		}
-		if n < len(l.buf) {
+		if n < len(l.buf) && events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
 			break
 		}
 	}
