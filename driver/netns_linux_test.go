@@ -78,6 +78,16 @@ func TestPortExhaustionInNamespace(t *testing.T) {
 	}
 	t.Logf("ok %d, addr_unavailable %d, TIME_WAIT on client ports %d, elsewhere %d",
 		sum.OK, sum.Errors[ClassAddrUnavailable], clientTW, serverTW)
+	var sockstat []byte
+	if err := ns.Do(func() (err error) {
+		sockstat, err = os.ReadFile("/proc/thread-self/net/sockstat")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if tw := sockstatTW(string(sockstat)); tw < clientTW {
+		t.Errorf("sockstat tw %d, fewer than the %d TIME_WAIT sockets listed", tw, clientTW)
+	}
 	if states, err := socketStates(ns); err == nil {
 		t.Logf("socket states in the namespace: %v, connects ok %d", states, sum.ConnectsOK)
 	}
@@ -158,4 +168,21 @@ func socketStates(ns *netns.NS) (map[string]int, error) {
 		return nil
 	})
 	return m, err
+}
+
+// sockstatTW returns the "tw" count of the TCP line of /proc/net/sockstat.
+func sockstatTW(text string) int {
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "TCP:" {
+			continue
+		}
+		for i := 1; i+1 < len(f); i += 2 {
+			if f[i] == "tw" {
+				n, _ := strconv.Atoi(f[i+1])
+				return n
+			}
+		}
+	}
+	return -1
 }
