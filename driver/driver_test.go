@@ -470,3 +470,46 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestClientsStarved: a server that answers only its first two
+// connections and holds the others open in silence, like a pool whose
+// workers are all tied to keep-alive connections. The success rate hides
+// the starved clients; ClientsStarved counts them.
+func TestClientsStarved(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	served := map[net.Conn]bool{}
+	done := make(chan struct{})
+	s := startServer(t, func(s *testServer, c net.Conn, path string, closing bool) bool {
+		mu.Lock()
+		ok, seen := served[c]
+		if !seen {
+			ok = countTrue(served) < 2
+			served[c] = ok
+		}
+		mu.Unlock()
+		if !ok {
+			<-done // never answer within the run
+			return false
+		}
+		return respond(c, 200, "ok", closing)
+	})
+	t.Cleanup(func() { close(done) }) // runs before the server's Close
+	sum := run(t, Config{Targets: []string{s.URL + "/"}, Clients: 5, Duration: 800 * time.Millisecond, Timeout: 3 * time.Second})
+	if sum.ClientsStarved != 3 {
+		t.Fatalf("clients starved = %d, want 3 (ok %d, failed %d)", sum.ClientsStarved, sum.OK, sum.Failed)
+	}
+	if sum.SuccessRate != 1 || sum.OK < 10 {
+		t.Fatalf("the two served clients should succeed: ok %d success %.4f", sum.OK, sum.SuccessRate)
+	}
+}
+
+func countTrue(m map[net.Conn]bool) int {
+	n := 0
+	for _, v := range m {
+		if v {
+			n++
+		}
+	}
+	return n
+}

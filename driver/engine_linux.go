@@ -53,6 +53,7 @@ type conn struct {
 	backoff  uint32 // µs: pause before the next connect after a failed one
 	target   uint16
 	state    connState
+	served   bool // got an ok answer to a measured request
 }
 
 // plan is the immutable part of a run, shared by all loops.
@@ -81,6 +82,7 @@ type plan struct {
 // loopStats are the counters of one loop, merged after the run.
 type loopStats struct {
 	ok, warmup, unfinished        uint64
+	starved                       uint64 // clients without one ok measured answer
 	connectsAttempted, connectsOK uint64
 	errs                          [numSteps][numClasses]uint64
 	other                         map[string]uint64
@@ -532,17 +534,20 @@ func (l *loop) answered(ci int32, now int64) {
 	at := l.times[int(ci)*int(l.p.depth)+int(c.answered%l.p.depth)]
 	c.answered++
 	c.progress = now
-	l.complete(at, now, status)
+	if l.complete(at, now, status) {
+		c.served = true
+	}
 	if closeAfter || !l.p.keepAlive {
 		l.closeAndReconnect(ci, now)
 	}
 }
 
-// complete records one complete response sent at time at.
-func (l *loop) complete(at, now int64, status int) {
+// complete records one complete response sent at time at, and reports
+// whether it was a measured ok answer.
+func (l *loop) complete(at, now int64, status int) bool {
 	if at < l.p.measureStart {
 		l.st.warmup++
-		return
+		return false
 	}
 	if now >= l.secEnd {
 		l.flushSecond(now)
@@ -560,7 +565,9 @@ func (l *loop) complete(at, now int64, status int) {
 	default:
 		l.st.ok++
 		l.secOK++
+		return true
 	}
+	return false
 }
 
 // eof handles the peer closing the connection.
@@ -726,6 +733,9 @@ func (l *loop) flushSecond(now int64) {
 func (l *loop) finish(now int64) {
 	for i := range l.conns {
 		c := &l.conns[i]
+		if !c.served {
+			l.st.starved++
+		}
 		if c.state == stConnected {
 			for k := c.answered; k < c.sent; k++ {
 				if l.times[i*int(l.p.depth)+int(k%l.p.depth)] >= l.p.measureStart {

@@ -157,6 +157,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		st.ok += l.st.ok
 		st.warmup += l.st.warmup
 		st.unfinished += l.st.unfinished
+		st.starved += l.st.starved
 		st.connectsAttempted += l.st.connectsAttempted
 		st.connectsOK += l.st.connectsOK
 		for s := range l.st.errs {
@@ -203,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		OK:                st.ok,
 		WarmupRequests:    st.warmup,
 		Unfinished:        st.unfinished,
+		ClientsStarved:    int(st.starved),
 		ConnectsAttempted: st.connectsAttempted,
 		ConnectsOK:        st.connectsOK,
 		LatencyMs:         latencyOf(st.lat),

@@ -48,6 +48,9 @@ const (
 //	rps                 ok responses per second over duration_s
 //	warmup_requests     requests sent during the warmup (discarded)
 //	unfinished          requests still in flight at the end
+//	clients_starved     clients that got no ok answer to a measured request
+//	                    (a server that serves some connections and leaves the
+//	                    others waiting shows here, whatever the success rate)
 //	connects_attempted  connect attempts in the measured period (socket() failures included)
 //	connects_ok         connects that completed (attempted - ok - failed connects =
 //	                    connects still in progress when the run ended)
@@ -87,6 +90,7 @@ type Summary struct {
 	RPS               float64                      `json:"rps"`
 	WarmupRequests    uint64                       `json:"warmup_requests"`
 	Unfinished        uint64                       `json:"unfinished"`
+	ClientsStarved    int                          `json:"clients_starved"`
 	ConnectsAttempted uint64                       `json:"connects_attempted"`
 	ConnectsOK        uint64                       `json:"connects_ok"`
 	LatencyMs         Latency                      `json:"latency_ms"`
@@ -282,6 +286,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		out.OK += p.OK
 		out.WarmupRequests += p.WarmupRequests
 		out.Unfinished += p.Unfinished
+		out.ClientsStarved += p.ClientsStarved
 		out.ConnectsAttempted += p.ConnectsAttempted
 		out.ConnectsOK += p.ConnectsOK
 		for k, v := range p.Errors {

@@ -61,7 +61,7 @@ func cardStep(m *measured, p *phases.Phase) scorecards.Step {
 		Connects:         int64(d.ConnectsAttempted),
 		Histogram:        d.Histogram,
 		ConnectHistogram: d.ConnectHistogram,
-		// PENDING ClientsStarved: d.ClientsStarved,
+		ClientsStarved:   d.ClientsStarved,
 		Driver: scorecards.DriverStats{CPUPct: d.Driver.CPUPct, RSSMB: d.Driver.RSSPeakMB, CPUs: d.Driver.CPUs,
 			NoFile: m.DriverNoFile},
 		Warnings: m.Warnings,

@@ -29,7 +29,7 @@ func TestInducedLimits(t *testing.T) {
 			facts: []string{"server accept EMFILE: ", "of nofile 64", "clients got no answer"}},
 		{file: "fd-control", clients: 100, limit: phases.LimitNone},
 		{file: "port", clients: 10, limit: phases.LimitPort,
-			facts: []string{"driver connect EADDRNOTAVAIL (addr_unavailable): ", "of 500 ephemeral ports"},
+			facts:  []string{"driver connect EADDRNOTAVAIL (addr_unavailable): ", "of 500 ephemeral ports"},
 			kernel: map[string]func(int64) bool{"tw_max": func(n int64) bool { return n >= 450 }}},
 		{file: "port-control", clients: 10, limit: phases.LimitNone},
 		{file: "backlog", clients: 300, limit: phases.LimitBacklog,
