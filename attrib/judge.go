@@ -61,7 +61,12 @@ func Judge(s Step, earlier []Step, threshold float64) Verdict {
 		return v
 	}
 	v.Limit = found[0].Limit
-	v.Evidence = append([]string{v.Reason}, found[0].Evidence...)
+	v.Evidence = []string{v.Reason}
+	for _, e := range found[0].Evidence {
+		if e != v.Reason {
+			v.Evidence = append(v.Evidence, e)
+		}
+	}
 	v.Also = found[1:]
 	return v
 }
