@@ -29,6 +29,12 @@ const (
 	FlatGrowth    = 1.10
 	ClientGrowth  = 1.5
 	LatencyGrowth = 1.5
+	// CollapseRatio: the second half of a step averaging below this share
+	// of its best second is a collapse within the step (ports filling up,
+	// a server that stopped); CollapseMinSeconds is the shortest timeline
+	// judged that way.
+	CollapseRatio      = 0.5
+	CollapseMinSeconds = 4
 )
 
 // Verdict is the attribution of one step.
@@ -82,6 +88,10 @@ func classify(s Step, earlier []Step, threshold float64) (State, string) {
 	if s.Requests == 0 {
 		return Dropped, "no request was answered"
 	}
+	if peak, at, tail, ok := collapse(s.Timeline); ok {
+		return Dropped, fmt.Sprintf("throughput collapsed within the step: %s requests in second %d, %s per second on average over the second half",
+			Int(int64(peak+0.5)), at+1, Int(int64(tail+0.5)))
+	}
 	var best *Step
 	for i := range earlier {
 		if e := &earlier[i]; e.Clients < s.Clients && (best == nil || e.RPS > best.RPS) {
@@ -103,4 +113,24 @@ func classify(s Step, earlier []Step, threshold float64) (State, string) {
 		}
 	}
 	return Clean, ""
+}
+
+// collapse finds a timeline whose second half averages below CollapseRatio
+// of its best second, and returns that best second, its index and the
+// second half's average.
+func collapse(tl []float64) (peak float64, at int, tail float64, ok bool) {
+	if len(tl) < CollapseMinSeconds {
+		return 0, 0, 0, false
+	}
+	for i, v := range tl {
+		if v > peak {
+			peak, at = v, i
+		}
+	}
+	half := tl[len(tl)/2:]
+	for _, v := range half {
+		tail += v
+	}
+	tail /= float64(len(half))
+	return peak, at, tail, peak > 0 && tail < CollapseRatio*peak
 }

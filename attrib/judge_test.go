@@ -63,6 +63,30 @@ func TestJudge(t *testing.T) {
 			wantFacts: []string{"EADDRNOTAVAIL (addr_unavailable): 766,616", "TIME_WAIT 16,380 of 16,384 ephemeral ports (100%)"},
 		},
 		{
+			name: "port: TIME_WAIT fills the range and connect slows before any EADDRNOTAVAIL",
+			step: func(s *Step) {
+				s.Clients, s.Requests, s.OK, s.RPS = 1, 16143, 16143, 1614
+				s.Timeline = []float64{8394, 843, 888, 833, 857, 858, 807, 883, 907, 873}
+				s.Connect = Percentiles{P50: 1.05, P99: 2.2, Max: 4}
+				s.Kernel.TimeWait, s.Kernel.PortRangeSize = 16144, 16384
+				s.Driver.CPUPct = 95
+			},
+			wantState: Dropped, wantLimit: Port, wantAlso: []Limit{Client},
+			wantFacts: []string{"throughput collapsed within the step: 8,394 requests in second 1", "TIME_WAIT 16,144 of 16,384 ephemeral ports (99%)",
+				"connect p50 1.1 ms"},
+		},
+		{
+			name: "busy workers on a full CPU are the CPU's limit",
+			earlier: []Step{{Clients: 50, RPS: 136000, Latency: Percentiles{P50: 0.3}}},
+			step: func(s *Step) {
+				s.Clients, s.RPS, s.Requests, s.OK = 200, 137000, 411000, 411000
+				s.Latency = Percentiles{P50: 1.4, P99: 2.8, Mean: 1.45}
+				s.Server.Workers, s.Server.BusyPeak, s.Server.QueuePeak, s.Server.CPUPct = 16, 16, 12, 99
+			},
+			wantState: Saturated, wantLimit: CPU,
+			wantFacts: []string{"server CPU 99% of 1 core"},
+		},
+		{
 			name: "backlog: overflows and one-second connects",
 			step: func(s *Step) {
 				s.Clients, s.OK, s.SuccessRate = 1000, 88000, 0.9778

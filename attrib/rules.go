@@ -22,6 +22,9 @@ const (
 	// NearFull is the share of a limit (fds of nofile, TIME_WAIT of the
 	// port range) taken as having reached it.
 	NearFull = 0.95
+	// PortsFilling is the share of the ephemeral port range held in
+	// TIME_WAIT that counts as the port limit even before connects fail.
+	PortsFilling = 0.80
 	// SynRetransmitMs is the connect time that betrays a dropped SYN
 	// (the first retransmit comes after about one second).
 	SynRetransmitMs = 900.0
@@ -81,15 +84,23 @@ func fdEvidence(s Step) []string {
 
 func portEvidence(s Step) []string {
 	n := s.Errors["addr_unavailable"]
-	if n == 0 {
+	k := s.Kernel
+	filling := k.PortRangeSize > 0 && float64(k.TimeWait) >= PortsFilling*float64(k.PortRangeSize)
+	if n == 0 && !filling {
 		return nil
 	}
-	ev := []string{fmt.Sprintf("driver connect EADDRNOTAVAIL (addr_unavailable): %s", Int(n))}
-	if k := s.Kernel; k.PortRangeSize > 0 {
+	var ev []string
+	if n > 0 {
+		ev = append(ev, fmt.Sprintf("driver connect EADDRNOTAVAIL (addr_unavailable): %s", Int(n)))
+	}
+	if k.PortRangeSize > 0 {
 		ev = append(ev, fmt.Sprintf("TIME_WAIT %s of %s ephemeral ports (%.0f%%)",
 			Int(k.TimeWait), Int(k.PortRangeSize), 100*float64(k.TimeWait)/float64(k.PortRangeSize)))
 	} else if k.TimeWait > 0 {
 		ev = append(ev, fmt.Sprintf("TIME_WAIT sockets: %s", Int(k.TimeWait)))
+	}
+	if filling && s.Connect.P50 > 0 {
+		ev = append(ev, fmt.Sprintf("connect p50 %s, p99 %s: connect() searches the range for a free port", Ms(s.Connect.P50), Ms(s.Connect.P99)))
 	}
 	return ev
 }
@@ -124,6 +135,11 @@ func backlogEvidence(s Step) []string {
 func queueingEvidence(s Step) []string {
 	sv := s.Server
 	if sv.Workers == 0 || sv.BusyPeak < sv.Workers || (sv.QueuePeak == 0 && sv.ListenQueuePeak == 0) {
+		return nil
+	}
+	// Workers all busy on a full CPU are the CPU's limit, not the pool's,
+	// unless the pool leaves clients with no answer at all.
+	if sv.CPUPct >= BusyCPU*float64(max(sv.Cores, 1)) && s.ClientsStarved == 0 {
 		return nil
 	}
 	ev := []string{fmt.Sprintf("workers busy %d/%d", sv.BusyPeak, sv.Workers)}

@@ -17,6 +17,8 @@ type Step struct {
 	Errors map[string]int64
 	// ClientsStarved counts clients that got no answer at all.
 	ClientsStarved int
+	// Timeline is the successful requests of each measured second.
+	Timeline []float64
 
 	Server ServerEvidence
 	Driver DriverEvidence

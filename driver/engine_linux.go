@@ -163,7 +163,9 @@ func (l *loop) run() {
 		if now >= l.p.end || l.active == 0 || l.p.stop.Load() {
 			break
 		}
-		for len(l.heap) > 0 && l.conns[l.heap[0]].wake <= now {
+		// Each due client may connect, and connect(2) itself can take
+		// milliseconds when TIME_WAIT fills the port range: stop at the end.
+		for len(l.heap) > 0 && l.conns[l.heap[0]].wake <= now && now < l.p.end {
 			ci := l.heap[0]
 			l.heapRemove(ci)
 			l.wakeUp(ci, now)
@@ -194,6 +196,9 @@ func (l *loop) run() {
 			break
 		}
 		for i := 0; i < n; i++ {
+			if i%64 == 63 && l.now() >= l.p.end {
+				break
+			}
 			ev := &l.events[i]
 			ci := ev.Fd
 			if int(ci) >= len(l.conns) || l.conns[ci].gen != uint32(ev.Pad) {

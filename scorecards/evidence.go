@@ -42,6 +42,9 @@ func (s Step) Evidence(serverCores int) attrib.Step {
 			PortRangeSize:   int(k[KernelPortRangeSize]),
 		},
 	}
+	for _, sec := range s.Timeline {
+		out.Timeline = append(out.Timeline, sec.RPS)
+	}
 	return out
 }
 

@@ -25,8 +25,9 @@
 // --read-timeout (connections idle, or slow to send a whole request, are
 // closed by a gnet ticker sweep, since gnet's Conn has no deadlines) and
 // --max-header-bytes (431 from the parser) apply as in the other variants;
-// --workers and --queue are ignored. Busy workers are the event loops inside
-// a handler (the pool size is the number of loops).
+// --workers and --queue are ignored. Busy workers count the event loops
+// inside a handler; there is no pool (no connection holds a loop), so no
+// pool size is reported.
 //
 // Edge cases, per gnet's documentation: OnTraffic must not keep the slices
 // Peek returns (answers are built into a per-connection buffer and written
@@ -137,7 +138,6 @@ func (s *Server) Start() error {
 		gnet.WithLogger(s.logger),
 	}
 	s.started = true
-	s.st.SetPool(s.loops, 0)
 	go func() {
 		s.runErr = gnet.Rotate(s.h, protoAddrs, opts...)
 		if !s.stopping.Load() && s.h.isBooted() {

@@ -124,8 +124,11 @@ func TestServeAndStats(t *testing.T) {
 	if snap.Responses["4xx"] != 2 || snap.HandlerMs.Count != int64(len(tests)) {
 		t.Errorf("responses %v, handler latency count %d", snap.Responses, snap.HandlerMs.Count)
 	}
-	if snap.OpenConnsPeak < 1 || snap.Workers < 1 {
-		t.Errorf("open connections peak %d, workers (loops) %d, want >= 1", snap.OpenConnsPeak, snap.Workers)
+	if snap.OpenConnsPeak < 1 || snap.BusyPeak < 1 {
+		t.Errorf("open connections peak %d, busy loops peak %d, want >= 1", snap.OpenConnsPeak, snap.BusyPeak)
+	}
+	if snap.Workers != 0 {
+		t.Errorf("an event loop has no worker pool, yet workers = %d", snap.Workers)
 	}
 }
 
