@@ -76,7 +76,7 @@ func TestJudge(t *testing.T) {
 				"connect p50 1.1 ms"},
 		},
 		{
-			name: "busy workers on a full CPU are the CPU's limit",
+			name:    "busy workers on a full CPU are the CPU's limit",
 			earlier: []Step{{Clients: 50, RPS: 136000, Latency: Percentiles{P50: 0.3}}},
 			step: func(s *Step) {
 				s.Clients, s.RPS, s.Requests, s.OK = 200, 137000, 411000, 411000
