@@ -62,12 +62,12 @@ func Summarize(steps []Step, verdicts []Verdict, hypothesis Limit) Summary {
 	var where string
 	if sum.BreakingPoint != nil {
 		sum.Limit = sum.BreakingPoint.Limit
-		where = fmt.Sprintf("the breaking point (%s clients)", Int(sum.BreakingPoint.Clients))
+		where = fmt.Sprintf("the breaking point (%s)", clientsText(sum.BreakingPoint.Clients))
 	} else {
 		for i, v := range verdicts {
 			if v.State == Saturated {
 				sum.Limit = v.Limit
-				where = fmt.Sprintf("saturation at %s clients", Int(steps[i].Clients))
+				where = fmt.Sprintf("saturation at %s", clientsText(steps[i].Clients))
 				break
 			}
 		}
@@ -90,4 +90,11 @@ func Summarize(steps []Step, verdicts []Verdict, hypothesis Limit) Summary {
 	}
 	sum.Next = NextRung(sum.Limit)
 	return sum
+}
+
+func clientsText(n int) string {
+	if n == 1 {
+		return "1 client"
+	}
+	return Int(n) + " clients"
 }

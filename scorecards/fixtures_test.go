@@ -123,6 +123,7 @@ func completeCard(t *testing.T) *Scorecard {
 // without a namespace so some limits were not applied.
 func interruptedCard(t *testing.T) *Scorecard {
 	p := builtin(t, 1)
+	p.Sweep.Clients = []int{1, 10, 50, 100} // pinned: the fixture must not follow the ladder's tuning
 	p.Sweep.Trials = 2
 	sc := New(p)
 	sc.Status = StatusInterrupted

@@ -380,6 +380,7 @@ func resultsSection(sc *Scorecard) Section {
 	}
 	add("Requests", true)
 	add("Success", true)
+	add("Clients answered", true)
 	add("RPS", true)
 	add("p50 ms", true)
 	add("p99 ms", true)
@@ -392,13 +393,14 @@ func resultsSection(sc *Scorecard) Section {
 		if trials {
 			row = append(row, fmtInt(st.Trial))
 		}
-		row = append(row, fmtInt(st.Requests), fmtPct(st.SuccessRate), fmtRPS(st.RPS),
+		row = append(row, fmtInt(st.Requests), fmtPct(st.SuccessRate), fmtInt(st.Clients-st.ClientsStarved)+"/"+fmtInt(st.Clients), fmtRPS(st.RPS),
 			fmtMS(st.LatencyMS.P50), fmtMS(st.LatencyMS.P99), fmtMS(st.LatencyMS.Max), fmtMS(st.ConnectMS.P99),
 			topCounts(st.Errors, 3), fmtVerdict(st))
 		t.Rows = append(t.Rows, row)
 	}
 	s.Blocks = append(s.Blocks, Paragraph("RPS counts successful responses per second over the measured window; "+
-		"latencies are response times of successful requests, in milliseconds."), t)
+		"latencies are response times of successful requests, in milliseconds. Clients answered counts the clients "+
+		"that got at least one successful answer: a server can keep its success rate while leaving clients with nothing."), t)
 
 	threshold := fmtPct(sc.Config.SuccessThreshold)
 	var items []string

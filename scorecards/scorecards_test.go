@@ -375,7 +375,7 @@ func TestReportFacts(t *testing.T) {
 			"**Result: confirmed.**",
 			"**Sweet spot:** 200 clients: 19,952.0 requests/s at 99.51% success",
 			"**Breaking point:** 500 clients: success 64.08% at 3,332.3 requests/s",
-			"| 500 | 15,600 | 64.08% | 3,332.3 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` (dropped) |",
+			"| 500 | 15,600 | 64.08% | 80/500 | 3,332.3 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` (dropped) |",
 			"- busy workers 16 of 16 for the whole window",
 			"`backlog`: accept queue up to 420 of 1,024 (no overflow)",
 			"Nothing: every setting the phase asked for was applied",
