@@ -27,8 +27,8 @@ phase: build ## make phase N: run phase N of the ladder (no N: list the ladder);
 ladder: build ## run every phase of the ladder in order
 	@for n in $$($(BIN) run --list -q); do $(BIN) run $$n || exit 1; done
 
-test: build vet ## run the whole test suite (as root the namespace tests run too)
-	$(GO) test -count=1 -timeout 9m $(PKGS)
+test: build vet ## run the whole test suite, one package at a time so load tests do not share the CPUs (as root the namespace tests run too)
+	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)
 
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)
