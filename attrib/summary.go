@@ -74,19 +74,19 @@ func Summarize(steps []Step, verdicts []Verdict, hypothesis Limit) Summary {
 	}
 	switch {
 	case len(steps) == 0:
-		sum.Hypothesis, sum.Note = Inconclusive, "no step was measured"
+		sum.Hypothesis, sum.Note = Inconclusive, "No step was measured."
 	case hypothesis == None && sum.BreakingPoint == nil:
-		sum.Hypothesis, sum.Note = Confirmed, "no step dropped"
+		sum.Hypothesis, sum.Note = Confirmed, "No step dropped."
 	case hypothesis == None:
-		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("expected no drop, but %s was capped by %s", where, sum.Limit)
+		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("Expected no drop, but %s was capped by %s.", where, sum.Limit)
 	case where == "":
-		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("expected %s, but no step dropped or saturated within the sweep", hypothesis)
+		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("Expected %s, but no step dropped or saturated within the sweep.", hypothesis)
 	case sum.Limit == hypothesis:
-		sum.Hypothesis, sum.Note = Confirmed, fmt.Sprintf("%s was capped by %s, as expected", where, hypothesis)
+		sum.Hypothesis, sum.Note = Confirmed, fmt.Sprintf("%s was capped by %s, as expected.", capitalize(where), hypothesis)
 	case sum.Limit == None:
-		sum.Hypothesis, sum.Note = Inconclusive, fmt.Sprintf("expected %s, but no limit's evidence moved at %s", hypothesis, where)
+		sum.Hypothesis, sum.Note = Inconclusive, fmt.Sprintf("Expected %s, but no limit's evidence moved at %s.", hypothesis, where)
 	default:
-		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("expected %s, but %s was capped by %s", hypothesis, where, sum.Limit)
+		sum.Hypothesis, sum.Note = Refuted, fmt.Sprintf("Expected %s, but %s was capped by %s.", hypothesis, where, sum.Limit)
 	}
 	sum.Next = NextRung(sum.Limit)
 	return sum
@@ -97,4 +97,11 @@ func clientsText(n int) string {
 		return "1 client"
 	}
 	return Int(n) + " clients"
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

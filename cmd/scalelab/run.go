@@ -73,7 +73,7 @@ func printOutcome(w io.Writer, card *scorecards.Scorecard, dir string) {
 		fmt.Fprintln(w, "breaking point: none within the sweep")
 	}
 	if s.Hypothesis != "" {
-		fmt.Fprintf(w, "hypothesis %s: %s (%s)\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.HypothesisNote)
+		fmt.Fprintf(w, "hypothesis %s: %s. %s\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.HypothesisNote)
 	}
 	if s.Next != "" {
 		fmt.Fprintf(w, "next:           %s\n", s.Next)
@@ -98,7 +98,7 @@ func listLadder(w io.Writer, quiet bool) error {
 			fmt.Fprintln(w, p.Number)
 			continue
 		}
-		fmt.Fprintf(w, "  %d  %-40s hypothesis: %-8s %s\n", p.Number, p.Title, p.Hypothesis.Limit, p.Hypothesis.Note)
+		fmt.Fprintf(w, "  %d  %-66s expects: %s\n", p.Number, p.Title, p.Hypothesis.Limit)
 	}
 	return nil
 }
