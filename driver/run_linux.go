@@ -242,7 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if s.ConnectHistogram, err = encodeHist(st.conn); err != nil {
 		return nil, err
 	}
-	s.Driver = Usage{CPUs: cpus, Loops: loops}
+	s.Driver = Usage{CPUs: cpus, Loops: loops, NoFile: noFile()}
 	if cpuErr == nil {
 		total, perSecond := cpu.usage(endCPU, time.Duration(measuredEnd-p.measureStart), seconds)
 		s.Driver.CPUPct = total

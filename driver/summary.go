@@ -67,7 +67,7 @@ const (
 //	driver              {cpu_pct, rss_mb, rss_peak_mb, cpus, loops}: the driver
 //	                    process's CPU use in % of one core over the measured period,
 //	                    its resident memory at the end and at its peak (VmHWM), the CPUs
-//	                    it may run on and the event loops it ran
+//	                    it may run on, the event loops it ran and its RLIMIT_NOFILE
 //	histogram           base64 of the latency HdrHistogram (V2 compressed, µs)
 //	connect_histogram   base64 of the connect-time HdrHistogram (V2 compressed, µs)
 type Summary struct {
@@ -137,6 +137,8 @@ type Usage struct {
 	RSSPeakMB float64 `json:"rss_peak_mb"`
 	CPUs      int     `json:"cpus"`
 	Loops     int     `json:"loops"`
+	// NoFile is the driver's soft RLIMIT_NOFILE (0: unknown).
+	NoFile int `json:"nofile"`
 }
 
 // ErrMerge is wrapped by errors of Merge.
@@ -325,6 +327,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		out.Driver.RSSPeakMB = math.Max(out.Driver.RSSPeakMB, p.Driver.RSSPeakMB)
 		out.Driver.CPUs = max(out.Driver.CPUs, p.Driver.CPUs)
 		out.Driver.Loops = max(out.Driver.Loops, p.Driver.Loops)
+		out.Driver.NoFile = max(out.Driver.NoFile, p.Driver.NoFile)
 	}
 	switch {
 	case endedBy["canceled"]:

@@ -71,3 +71,12 @@ func allowedCPUs() int {
 	}
 	return max(set.Count(), 1)
 }
+
+// noFile returns the process's soft RLIMIT_NOFILE, or 0 when unknown.
+func noFile() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	return int(lim.Cur)
+}

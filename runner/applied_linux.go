@@ -103,3 +103,15 @@ func (a *appliedLimits) checkNoFile(want, got int) {
 	}
 	a.set("nofile", strconv.Itoa(got))
 }
+
+// checkDriverNoFile compares the driver's RLIMIT_NOFILE with what was asked.
+func (a *appliedLimits) checkDriverNoFile(want, got int) {
+	if want <= 0 {
+		return
+	}
+	if got != want {
+		a.fail(fmt.Sprintf("driver_nofile=%d", want), fmt.Sprintf("driver ran with RLIMIT_NOFILE %d", got))
+		return
+	}
+	a.set("driver_nofile", strconv.Itoa(got))
+}

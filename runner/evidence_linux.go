@@ -29,7 +29,8 @@ func backlog(m *measured) int {
 	return max(b, 0)
 }
 
-func portRangeSize(m *measured, p *phases.Phase) int {
+// portRangeSize is the size of the ephemeral port range the step ran with.
+func portRangeSize(m *measured) int {
 	if m.PortRange != "" {
 		f := strings.Fields(m.PortRange)
 		if len(f) == 2 {
@@ -40,12 +41,12 @@ func portRangeSize(m *measured, p *phases.Phase) int {
 			}
 		}
 	}
-	return p.Limits.PortRange.Size()
+	return 0 // unknown: the phase's range may not have been applied
 }
 
 // cardStep turns a measured step into its scorecard entry, not judged yet
 // (see judge).
-func cardStep(m *measured, p *phases.Phase) scorecards.Step {
+func cardStep(m *measured) scorecards.Step {
 	d := m.Driver
 	st := scorecards.Step{
 		Clients:     m.Clients,
@@ -63,7 +64,7 @@ func cardStep(m *measured, p *phases.Phase) scorecards.Step {
 		ConnectHistogram: d.ConnectHistogram,
 		ClientsStarved:   d.ClientsStarved,
 		Driver: scorecards.DriverStats{CPUPct: d.Driver.CPUPct, RSSMB: d.Driver.RSSPeakMB, CPUs: d.Driver.CPUs,
-			NoFile: m.DriverNoFile},
+			NoFile: d.Driver.NoFile},
 		Warnings: m.Warnings,
 	}
 	for class, n := range d.Errors {
@@ -105,7 +106,7 @@ func cardStep(m *measured, p *phases.Phase) scorecards.Step {
 			sv.ListenQueueMax = max(sv.ListenQueueMax, q.Queue)
 		}
 	}
-	st.Kernel = kernelMap(m, p)
+	st.Kernel = kernelMap(m)
 	return st
 }
 
@@ -122,7 +123,7 @@ func judge(st *scorecards.Step, earlier []attrib.Step, serverCores int, threshol
 }
 
 // kernelMap lists the kernel's counter deltas and gauges of a step.
-func kernelMap(m *measured, p *phases.Phase) map[string]int64 {
+func kernelMap(m *measured) map[string]int64 {
 	k := map[string]int64{}
 	if c := m.Change; c != nil {
 		for _, name := range []string{"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
@@ -140,7 +141,7 @@ func kernelMap(m *measured, p *phases.Phase) map[string]int64 {
 		k["inuse"] = c.Sockstat.TCPInUse
 		k[scorecards.KernelTimeWaitMax] = max(c.Sockstat.TimeWait, m.Peaks.TimeWait)
 	}
-	if n := portRangeSize(m, p); n > 0 {
+	if n := portRangeSize(m); n > 0 {
 		k[scorecards.KernelPortRangeSize] = int64(n)
 	}
 	if mid := m.Mid; mid != nil {

@@ -154,11 +154,12 @@ sweep:
 			logFile.Close()
 
 			if m.Driver != nil {
-				step := cardStep(m, p)
+				step := cardStep(m)
 				as, v := judge(&step, earlierThan(judged, clients), len(env.serverCPUs), p.SuccessThreshold)
 				if m.Interrupted {
 					step.Warnings = append(step.Warnings, "interrupted: the step was cut short and is partial")
 				}
+				applied.checkDriverNoFile(p.Limits.DriverNoFile, m.Driver.Driver.NoFile)
 				card.Steps = append(card.Steps, step)
 				judged = append(judged, as)
 				verdicts = append(verdicts, v)

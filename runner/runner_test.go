@@ -92,7 +92,7 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 		}
 	}
 	a := loaded.Applied
-	if !a.NetNS || a.SoMaxConn != 256 || a.PortRange != [2]int{40000, 44999} || a.TCPTwReuse == nil || *a.TCPTwReuse != 0 || a.NoFile != 512 {
+	if !a.NetNS || a.SoMaxConn != 256 || a.PortRange != [2]int{40000, 44999} || a.TCPTwReuse == nil || *a.TCPTwReuse != 0 || a.NoFile != 512 || a.DriverNoFile != 1024 {
 		t.Errorf("applied = %+v", a)
 	}
 	if len(a.NotApplied) != 0 {

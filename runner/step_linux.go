@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scalelab/scalelab/driver"
@@ -35,8 +37,6 @@ type measured struct {
 	// Listeners are read through sock_diag after the run (with backlog).
 	Listeners []probe.ListenQueue
 	NoFile    int // server soft RLIMIT_NOFILE read back (0: unknown)
-	// DriverNoFile is the driver's RLIMIT_NOFILE asked for.
-	DriverNoFile int
 	// ServerCores is the number of CPUs the server was pinned to.
 	ServerCores int
 	// PortRange is ip_local_port_range as the step's namespace read it.
@@ -65,7 +65,7 @@ type stepEnv struct {
 
 // runStep measures one client count in a fresh namespace.
 func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *measured {
-	m := &measured{Clients: clients, Trial: trial, ServerCores: len(env.serverCPUs), DriverNoFile: env.phase.Limits.DriverNoFile}
+	m := &measured{Clients: clients, Trial: trial, ServerCores: len(env.serverCPUs)}
 	warn := func(format string, a ...any) { m.Warnings = append(m.Warnings, fmt.Sprintf(format, a...)) }
 
 	var ns *netns.NS
@@ -83,6 +83,8 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 			m.PortRange = pr
 		}
 		addr = "127.0.0.1:" + strconv.Itoa(nsBasePort)
+	} else if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		m.PortRange = strings.TrimSpace(string(b)) // the host's: the phase's was not applied
 	}
 
 	statsPath := filepath.Join(env.workDir, fmt.Sprintf("stats-%d.sock", index))
