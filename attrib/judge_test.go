@@ -149,6 +149,19 @@ func TestJudge(t *testing.T) {
 			wantFacts: []string{"throughput fell to 70,000 rps from 90,000 rps", "server CPU 97% of 1 core"},
 		},
 		{
+			name:    "cpu: the server's core full of other work",
+			earlier: []Step{{Clients: 4, RPS: 1595, Latency: Percentiles{P50: 2.4}}},
+			step: func(s *Step) {
+				s.Clients, s.RPS, s.Requests, s.OK = 64, 1477, 4431, 4431
+				s.Latency = Percentiles{P50: 43, P99: 57, Mean: 43}
+				s.Server.Workers, s.Server.BusyPeak = 0, 0
+				s.Server.CPUPct, s.Server.CoreBusyPct = 50, 99
+				s.Server.Handler = Percentiles{P50: 0.3, P99: 0.9}
+			},
+			wantState: Saturated, wantLimit: CPU,
+			wantFacts: []string{"server's 1 core busy 99%, the server itself 50%: the core was full, shared with other work"},
+		},
+		{
 			name: "client: idle server, far slower driver",
 			step: func(s *Step) {
 				s.Clients, s.OK, s.SuccessRate = 10000, 95000, 0.95

@@ -139,7 +139,7 @@ func queueingEvidence(s Step) []string {
 	}
 	// Workers all busy on a full CPU are the CPU's limit, not the pool's,
 	// unless the pool leaves clients with no answer at all.
-	if sv.CPUPct >= BusyCPU*float64(max(sv.Cores, 1)) && s.ClientsStarved == 0 {
+	if max(sv.CPUPct, sv.CoreBusyPct) >= BusyCPU*float64(max(sv.Cores, 1)) && s.ClientsStarved == 0 {
 		return nil
 	}
 	ev := []string{fmt.Sprintf("workers busy %d/%d", sv.BusyPeak, sv.Workers)}
@@ -164,11 +164,17 @@ func queueingEvidence(s Step) []string {
 }
 
 func cpuEvidence(s Step) []string {
-	c := max(s.Server.Cores, 1)
-	if s.Server.CPUPct < BusyCPU*float64(c) {
-		return nil
+	sv := s.Server
+	c := max(sv.Cores, 1)
+	full := BusyCPU * float64(c)
+	switch {
+	case sv.CPUPct >= full:
+		return []string{fmt.Sprintf("server CPU %.0f%% of %s", sv.CPUPct, cores(c))}
+	case sv.CoreBusyPct >= full:
+		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%: the core was full, shared with other work",
+			cores(c), sv.CoreBusyPct, sv.CPUPct)}
 	}
-	return []string{fmt.Sprintf("server CPU %.0f%% of %s", s.Server.CPUPct, cores(c))}
+	return nil
 }
 
 func clientEvidence(s Step) []string {
@@ -179,7 +185,7 @@ func clientEvidence(s Step) []string {
 		ev = append(ev, fmt.Sprintf("driver CPU %.0f%% of %s", d.CPUPct, cores(c)))
 	}
 	sv := s.Server
-	serverIdle := sv.CPUPct > 0 && sv.CPUPct < IdleCPU*float64(max(sv.Cores, 1))
+	serverIdle := sv.CPUPct > 0 && max(sv.CPUPct, sv.CoreBusyPct) < IdleCPU*float64(max(sv.Cores, 1))
 	nobodyWaits := (sv.Workers == 0 || sv.BusyPeak < sv.Workers) && sv.ListenQueuePeak == 0
 	if serverIdle && nobodyWaits && sv.Handler.P99 > 0 &&
 		s.Latency.P99 > ClientLatencyFactor*sv.Handler.P99 && s.Latency.P99-sv.Handler.P99 > ClientLatencyGapMs {

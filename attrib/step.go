@@ -36,6 +36,9 @@ type ServerEvidence struct {
 	CPUPct float64
 	// Cores is the number of CPUs the server may run on (0: unknown).
 	Cores int
+	// CoreBusyPct is how busy those CPUs were with anything (all tasks,
+	// softirq, steal), in percent of one core; 0 when not measured.
+	CoreBusyPct float64
 	// FDsPeak is the most open file descriptors seen; NoFile its soft
 	// RLIMIT_NOFILE (0: unknown).
 	FDsPeak, NoFile int

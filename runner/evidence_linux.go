@@ -9,6 +9,7 @@ import (
 
 	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/probe"
 	"github.com/scalelab/scalelab/scorecards"
 )
 
@@ -143,6 +144,16 @@ func kernelMap(m *measured) map[string]int64 {
 	}
 	if n := portRangeSize(m); n > 0 {
 		k[scorecards.KernelPortRangeSize] = int64(n)
+	}
+	if u := m.ServerCoreUse; u != (probe.CoreUse{}) {
+		k[scorecards.KernelServerCPUsTasks] = int64(u.Tasks + 0.5)
+		k[scorecards.KernelServerCPUsSoftIRQ] = int64(u.SoftIRQ + 0.5)
+		k[scorecards.KernelServerCPUsSteal] = int64(u.Steal + 0.5)
+	}
+	if u := m.DriverCoreUse; u != (probe.CoreUse{}) {
+		k[scorecards.KernelDriverCPUsTasks] = int64(u.Tasks + 0.5)
+		k[scorecards.KernelDriverCPUsSoftIRQ] = int64(u.SoftIRQ + 0.5)
+		k[scorecards.KernelDriverCPUsSteal] = int64(u.Steal + 0.5)
 	}
 	if mid := m.Mid; mid != nil {
 		k[scorecards.KernelEstablished] = int64(mid.States["ESTABLISHED"])

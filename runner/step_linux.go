@@ -41,6 +41,9 @@ type measured struct {
 	ServerCores int
 	// PortRange is ip_local_port_range as the step's namespace read it.
 	PortRange string
+	// ServerCoreUse and DriverCoreUse are how the pinned CPUs were used during
+	// the step, by every task (not only ours).
+	ServerCoreUse, DriverCoreUse probe.CoreUse
 	// Mid is the socket table read once in the middle of the measured
 	// period (states, client and server socket queues).
 	Mid      *probe.SocketSummary
@@ -123,6 +126,7 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 	}
 
 	before := fs.Snapshot(pid)
+	cpuBefore, cpuErr := fs.CPUStat()
 	sampler := probe.NewSampler(fs, pid, sampleEvery)
 	sctx, stopSampling := context.WithCancel(context.Background())
 	sampled := make(chan struct{})
@@ -157,6 +161,10 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 	<-sampled
 	m.Peaks = sampler.Peaks()
 	after := fs.Snapshot(pid)
+	if cpuAfter, err := fs.CPUStat(); err == nil && cpuErr == nil {
+		m.ServerCoreUse = probe.Use(cpuBefore, cpuAfter, env.serverCPUs)
+		m.DriverCoreUse = probe.Use(cpuBefore, cpuAfter, env.driverCPUs)
+	}
 	m.Change = probe.Delta(before, after)
 	if snap, err := stats.Snapshot(context.Background()); err == nil {
 		m.Stats = &snap
@@ -174,6 +182,7 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 	}
 	stopServer()
 	srv = nil
+	m.Warnings = append(m.Warnings, sharedCores(m, env)...)
 	for _, w := range m.Change.Warnings {
 		warn("probe: %s", w)
 	}
@@ -184,4 +193,49 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 		m.Err = errors.New("no driver summary")
 	}
 	return m
+}
+
+// Shares of a pinned CPU that other work may take before a step says its
+// numbers are suspect.
+const (
+	otherTasksWarn = 20.0 // percent of the CPUs' time
+	stealWarn      = 5.0
+)
+
+// sharedCores warns when the pinned CPUs ran other tasks, or lost time to
+// the hypervisor, during the step: the server's or the driver's numbers
+// then say less about them.
+func sharedCores(m *measured, env *stepEnv) []string {
+	var out []string
+	check := func(who string, cpus []int, use probe.CoreUse, own float64) {
+		if use == (probe.CoreUse{}) {
+			return
+		}
+		if other := use.Tasks - own; other > otherTasksWarn*float64(len(cpus)) {
+			out = append(out, fmt.Sprintf("CPU %v ran other tasks for %.0f%% of the step besides the %s (%.0f%%): the %s shared its core, so its numbers understate it",
+				cpus, other, who, own, who))
+		}
+		if use.Steal > stealWarn*float64(len(cpus)) {
+			out = append(out, fmt.Sprintf("the hypervisor took %.0f%% of CPU %v (steal) during the step", use.Steal, cpus))
+		}
+	}
+	if m.Change != nil && m.Change.CPUPercent > 0 {
+		check("server", env.serverCPUs, m.ServerCoreUse, m.Change.CPUPercent)
+	}
+	if m.Driver != nil && !sameCPUs(env.serverCPUs, env.driverCPUs) {
+		check("driver", env.driverCPUs, m.DriverCoreUse, m.Driver.Driver.CPUPct)
+	}
+	return out
+}
+
+func sameCPUs(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -21,6 +21,7 @@ func (s Step) Evidence(serverCores int) attrib.Step {
 		Server: attrib.ServerEvidence{
 			CPUPct:          s.Server.CPUPct,
 			Cores:           serverCores,
+			CoreBusyPct:     float64(k[KernelServerCPUsTasks] + k[KernelServerCPUsSoftIRQ] + k[KernelServerCPUsSteal]),
 			FDsPeak:         s.Server.FDsMax,
 			NoFile:          s.Server.NoFile,
 			AcceptErrors:    copyCounts(s.Server.AcceptErrors),
@@ -57,4 +58,13 @@ const (
 	KernelClientRecvQ   = "client_recvq_bytes_mid" // unread bytes on client sockets, mid-step
 	KernelServerSendQ   = "server_sendq_bytes_mid" // unsent bytes on server sockets, mid-step
 	KernelEstablished   = "established_mid"        // ESTABLISHED sockets, mid-step
+
+	// How busy the server's and the driver's pinned CPUs were, with any
+	// work, in percent of one CPU.
+	KernelServerCPUsTasks   = "server_cpus_tasks_pct"
+	KernelServerCPUsSoftIRQ = "server_cpus_softirq_pct"
+	KernelServerCPUsSteal   = "server_cpus_steal_pct"
+	KernelDriverCPUsTasks   = "driver_cpus_tasks_pct"
+	KernelDriverCPUsSoftIRQ = "driver_cpus_softirq_pct"
+	KernelDriverCPUsSteal   = "driver_cpus_steal_pct"
 )
