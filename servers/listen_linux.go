@@ -182,3 +182,27 @@ func Addrs(ls []*Listener) []string {
 	}
 	return out
 }
+
+// CountAccepts wraps l so that every accepted connection and every failed
+// accept (by errno) is counted in st. Errors are passed on unchanged, so
+// the library serving l reacts to them as it would without the wrapper.
+func CountAccepts(l net.Listener, st *Stats) net.Listener {
+	return &countingListener{Listener: l, st: st}
+}
+
+type countingListener struct {
+	net.Listener
+	st *Stats
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			l.st.AcceptError(err)
+		}
+		return nil, err
+	}
+	l.st.Accepted()
+	return c, nil
+}

@@ -117,7 +117,7 @@ func (s *Server) Start() error {
 			// A non-nil error means the listener is abandoned (EMFILE, see
 			// the package doc); fasthttp has logged it already.
 			_ = s.fs.Serve(l)
-		}(&countingListener{Listener: ln, st: s.st})
+		}(servers.CountAccepts(ln, s.st))
 	}
 	return nil
 }
@@ -226,24 +226,4 @@ func (s *Server) connState(c net.Conn, state fasthttp.ConnState) {
 		delete(s.conns, c)
 		s.connMu.Unlock()
 	}
-}
-
-// countingListener counts accepted connections and failed accepts by errno;
-// errors are passed on unchanged so that fasthttp reacts as it would.
-type countingListener struct {
-	*servers.Listener
-	st *servers.Stats
-}
-
-// Accept accepts one connection and counts the outcome.
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		if !errors.Is(err, net.ErrClosed) {
-			l.st.AcceptError(err)
-		}
-		return nil, err
-	}
-	l.st.Accepted()
-	return c, nil
 }

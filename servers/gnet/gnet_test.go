@@ -79,59 +79,6 @@ func settled(st *servers.Stats, requests uint64) servers.Snapshot {
 	}
 }
 
-func TestServeAndStats(t *testing.T) {
-	cfg := testConfig()
-	cfg.Backlog = 77
-	srv, st := start(t, cfg)
-	addrs := srv.Addrs()
-	if len(addrs) != 1 || strings.HasSuffix(addrs[0], ":0") {
-		t.Fatalf("Addrs() = %v, want one resolved address", addrs)
-	}
-	q, err := servers.QueueOf(srv.ListenerFDs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.Backlog != 77 || q.Addr != addrs[0] {
-		t.Errorf("listener %s backlog %d, want %s backlog 77 (gnet listens with somaxconn)", q.Addr, q.Backlog, addrs[0])
-	}
-	tests := []struct {
-		target, body string
-		status       int
-	}{
-		{"/", "ok", 200},
-		{"/json", `{"message":"ok","server":"scalelab"}`, 200},
-		{"/cpu?us=10", "ok", 200},
-		{"/sleep?ms=1", "ok", 200},
-		{"/nope", "not found\n", 404},
-		{"/cpu?us=x", "bad request\n", 400},
-	}
-	for _, tc := range tests {
-		t.Run(tc.target, func(t *testing.T) {
-			c := dial(t, addrs[0])
-			if _, err := io.WriteString(c, "GET "+tc.target+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-				t.Fatal(err)
-			}
-			status, body := readAnswer(t, bufio.NewReader(c))
-			if status != tc.status || body != tc.body {
-				t.Errorf("got %d %q, want %d %q", status, body, tc.status, tc.body)
-			}
-		})
-	}
-	snap := settled(st, uint64(len(tests)))
-	if snap.Accepted != uint64(len(tests)) || snap.Requests != uint64(len(tests)) {
-		t.Errorf("accepted %d requests %d, want %d each", snap.Accepted, snap.Requests, len(tests))
-	}
-	if snap.Responses["4xx"] != 2 || snap.HandlerMs.Count != int64(len(tests)) {
-		t.Errorf("responses %v, handler latency count %d", snap.Responses, snap.HandlerMs.Count)
-	}
-	if snap.OpenConnsPeak < 1 || snap.BusyPeak < 1 {
-		t.Errorf("open connections peak %d, busy loops peak %d, want >= 1", snap.OpenConnsPeak, snap.BusyPeak)
-	}
-	if snap.Workers != 0 {
-		t.Errorf("an event loop has no worker pool, yet workers = %d", snap.Workers)
-	}
-}
-
 // TestPipelinedSleepKeepsOrder sends a /sleep between quick requests in one
 // write: the quick ones behind it must wait, answers come in request order.
 func TestPipelinedSleepKeepsOrder(t *testing.T) {
@@ -218,33 +165,6 @@ func TestReusePortListeners(t *testing.T) {
 		}
 		if status, _ := readAnswer(t, bufio.NewReader(c)); status != 200 {
 			t.Errorf("%s: status %d", a, status)
-		}
-	}
-}
-
-// TestHeaderLimit checks that the 431 threshold is the knob itself: a
-// request of exactly MaxHeaderBytes bytes is served, one byte more is not.
-func TestHeaderLimit(t *testing.T) {
-	cfg := testConfig()
-	cfg.MaxHeaderBytes = 8192
-	srv, _ := start(t, cfg)
-	request := func(size int) string {
-		head := "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "
-		pad := size - len(head) - len("\r\n\r\n")
-		return head + strings.Repeat("a", pad) + "\r\n\r\n"
-	}
-	for _, tc := range []struct {
-		size, status int
-	}{
-		{cfg.MaxHeaderBytes, 200},
-		{cfg.MaxHeaderBytes + 1, 431},
-	} {
-		c := dial(t, srv.Addrs()[0])
-		if _, err := io.WriteString(c, request(tc.size)); err != nil {
-			t.Fatal(err)
-		}
-		if status, _ := readAnswer(t, bufio.NewReader(c)); status != tc.status {
-			t.Errorf("request of %d bytes: status %d, want %d", tc.size, status, tc.status)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func (s *Server) Start() error {
 		go func(l net.Listener) {
 			defer s.serving.Done()
 			_ = s.hs.Serve(l) // returns http.ErrServerClosed on Shutdown
-		}(&countingListener{Listener: ln, st: s.st})
+		}(servers.CountAccepts(ln, s.st))
 	}
 	return nil
 }
@@ -202,24 +202,4 @@ func (s *Server) connState(_ net.Conn, state http.ConnState) {
 	case http.StateClosed, http.StateHijacked:
 		s.st.ConnClosed()
 	}
-}
-
-// countingListener counts accepted connections and failed accepts by errno;
-// errors are passed on unchanged so that net/http reacts as it would.
-type countingListener struct {
-	*servers.Listener
-	st *servers.Stats
-}
-
-// Accept accepts one connection and counts the outcome.
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		if !errors.Is(err, net.ErrClosed) {
-			l.st.AcceptError(err)
-		}
-		return nil, err
-	}
-	l.st.Accepted()
-	return c, nil
 }

@@ -157,6 +157,10 @@ func withClose(a answer) answer { a.close = true; return a }
 // silentTimeout is the read timeout of the silent-sender case.
 const silentTimeout = 400 * time.Millisecond
 
+// refused is a library's own refusal: the status is fixed, the wording and
+// the closing are each library's.
+func refused(status int) answer { return answer{status: status, anyBody: true, closeAny: true} }
+
 // conformanceTable is the one table every variant answers the same way
 // (written for keep-alive on; see forKeepAliveOff for off).
 func conformanceTable() []conformanceCase {
@@ -173,7 +177,6 @@ func conformanceTable() []conformanceCase {
 	for i := 0; i < len(slow); i += 5 {
 		dribble = append(dribble, slow[i:min(i+5, len(slow))])
 	}
-	refused := func(status int) answer { return answer{status: status, anyBody: true, closeAny: true} }
 	return []conformanceCase{
 		{name: "simple", exchanges: []exchange{{send: []string{get("/")}, want: []answer{ansOK}}}},
 		{name: "json", exchanges: []exchange{{send: []string{get("/json")}, want: []answer{ansJSON}}}},
