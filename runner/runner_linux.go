@@ -149,7 +149,11 @@ sweep:
 				return card, fmt.Errorf("runner: %w", err)
 			}
 			env.logs = logFile
-			fmt.Fprintf(logw, "  %6d clients (trial %d) ... ", clients, trial)
+			word := "clients"
+			if clients == 1 {
+				word = "client "
+			}
+			fmt.Fprintf(logw, "  %6d %s (trial %d) ... ", clients, word, trial)
 			m := runStep(ctx, env, clients, trial, index)
 			logFile.Close()
 
