@@ -109,7 +109,7 @@ func TestJudge(t *testing.T) {
 				s.Server.ListenQueuePeak = 420
 			},
 			wantState: Dropped, wantLimit: Queueing,
-			wantFacts: []string{"484 of 500 clients got no answer", "workers busy 16/16", "queue 64/64", "420 connections waiting", "Little's law"},
+			wantFacts: []string{"484 of 500 clients got no answer", "workers busy 16/16", "queue 64/64", "420 connections waiting", "≈ 16 served clients / 29,000 rps = 0.552 ms (Little's law)"},
 		},
 		{
 			name:    "queueing: saturation with a sleeping handler",

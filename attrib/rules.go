@@ -149,10 +149,16 @@ func queueingEvidence(s Step) []string {
 	if sv.ListenQueuePeak > 0 {
 		ev = append(ev, fmt.Sprintf("%s connections waiting in the kernel's accept queue", Int(sv.ListenQueuePeak)))
 	}
-	if s.RPS > 0 && s.Latency.Mean > 0 {
-		little := float64(s.Clients) / s.RPS * 1000
-		ev = append(ev, fmt.Sprintf("latency %s ≈ %s clients / %s rps = %s (Little's law)",
-			Ms(s.Latency.Mean), Int(s.Clients), Int(int64(s.RPS+0.5)), Ms(little)))
+	if served := s.Clients - s.ClientsStarved; s.RPS > 0 && s.Latency.Mean > 0 && served > 0 {
+		// Little's law over the clients that were served: the starved
+		// ones hold no request that completes.
+		who := Int(s.Clients) + " clients"
+		if s.ClientsStarved > 0 {
+			who = Int(served) + " served clients"
+		}
+		little := float64(served) / s.RPS * 1000
+		ev = append(ev, fmt.Sprintf("latency %s ≈ %s / %s rps = %s (Little's law)",
+			Ms(s.Latency.Mean), who, Int(int64(s.RPS+0.5)), Ms(little)))
 	}
 	if s.ClientsStarved > 0 {
 		ev = append(ev, fmt.Sprintf("%s of %s clients got no answer", Int(s.ClientsStarved), Int(s.Clients)))
