@@ -3,13 +3,12 @@ package driver
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/scalelab/scalelab/internal/golden"
+)
 
 // TestSummaryJSONGolden pins the JSON form of a Summary (schema
 // scalelab/load/v1): the runner parses it, so field names only ever get
@@ -40,18 +39,11 @@ func TestSummaryJSONGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "summary.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
+	path := filepath.Join("testdata", "summary.golden.json")
+	golden.Check(t, path, got)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("summary JSON changed; run go test -run Golden -update if intended\ngot:\n%s", got)
 	}
 	var back Summary
 	dec := json.NewDecoder(bytes.NewReader(want))

@@ -2,7 +2,6 @@ package phases
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/scalelab/scalelab/internal/golden"
+)
 
 // minimal is the smallest valid phase file; tests append to it.
 const minimal = `schema: scalelab/phase/v1
@@ -162,19 +161,7 @@ func TestBadFiles(t *testing.T) {
 				t.Fatalf("Load succeeded: %+v", p)
 			}
 			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("error text differs from %s\n got:\n%s\nwant:\n%s", golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(got))
 			for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
 				if !strings.HasPrefix(line, file+":") {
 					t.Errorf("line %q does not start with the file name", line)

@@ -1,19 +1,17 @@
 package probe
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+	"github.com/scalelab/scalelab/internal/golden"
+)
 
 // The fixture scenarios. Directory names under testdata/proc stand in for
 // the helper's pid, which differs on every capture.
@@ -37,34 +35,15 @@ const (
 // fixtureFS reads the captured proc trees.
 var fixtureFS = FS{Root: filepath.Join("testdata", "proc")}
 
-// golden compares got, as indented JSON, with testdata/golden/name
+// checkGolden compares got, as indented JSON, with testdata/golden/name
 // (rewritten with -update).
-func golden(t *testing.T, name string, got any) {
+func checkGolden(t *testing.T, name string, got any) {
 	t.Helper()
 	b, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(b, want) {
-		got := path + ".got-" + strconv.Itoa(os.Getpid())
-		os.WriteFile(got, b, 0o644)
-		t.Errorf("%s differs from the golden file; wrote %s (diff them, or rerun with -update)", name, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), append(b, '\n'))
 }
 
 // readFrames reads a captured sock_diag dump: frames of u32 seq, u32 len
@@ -109,8 +88,8 @@ func TestGoldenFixtures(t *testing.T) {
 			if len(s.Warnings) > 0 {
 				t.Errorf("fixture warnings: %q", s.Warnings)
 			}
-			golden(t, fmt.Sprintf("%d.snapshot.json", pid), s)
-			golden(t, fmt.Sprintf("%d.sockdiag.json", pid), readFrames(t, pid))
+			checkGolden(t, fmt.Sprintf("%d.snapshot.json", pid), s)
+			checkGolden(t, fmt.Sprintf("%d.sockdiag.json", pid), readFrames(t, pid))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package scorecards
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"math"
 	"os"
@@ -13,29 +12,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/scalelab/scalelab/internal/golden"
 	"github.com/scalelab/scalelab/phases"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gotPath := path + ".got-" + strings.ReplaceAll(t.Name(), "/", "-")
-		_ = os.WriteFile(gotPath, got, 0o644)
-		t.Errorf("%s differs from the golden file; got written to %s", path, gotPath)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // TestRoundTrip writes every fixture, checks the YAML against its golden
@@ -48,7 +32,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, fx.name+".golden.yaml", data)
+			checkGolden(t, fx.name+".golden.yaml", data)
 
 			path := filepath.Join(t.TempDir(), "scorecard.yaml")
 			if err := WriteFile(path, sc); err != nil {
@@ -336,7 +320,7 @@ func TestReportGolden(t *testing.T) {
 			if err := RenderReport(&buf, sc); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, fx.name+".golden.md", buf.Bytes())
+			checkGolden(t, fx.name+".golden.md", buf.Bytes())
 
 			// The report of the loaded card is the same: it only reads the card.
 			data, err := Marshal(sc)

@@ -2,34 +2,19 @@ package servers
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalelab/scalelab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestRouteTarget(t *testing.T) {
@@ -187,7 +172,7 @@ func TestAppendResponseGolden(t *testing.T) {
 		out.Write(AppendResponse(nil, code, TextPlain, ErrorBody(code), false))
 		out.WriteString("\n")
 	}
-	golden(t, "responses.golden", out.Bytes())
+	checkGolden(t, "responses.golden", out.Bytes())
 }
 
 func BenchmarkAppendAction(b *testing.B) {

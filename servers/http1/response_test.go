@@ -2,34 +2,18 @@ package http1
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/scalelab/scalelab/internal/golden"
 	"github.com/scalelab/scalelab/servers"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // TestAnswersGolden pins every answer the raw variants can write: each
@@ -60,5 +44,5 @@ func TestAnswersGolden(t *testing.T) {
 		out.Write(AppendError(nil, status))
 		out.WriteString("\n")
 	}
-	golden(t, "answers.golden", out.Bytes())
+	checkGolden(t, "answers.golden", out.Bytes())
 }
