@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -250,14 +249,4 @@ func Summarize(h *hdrhistogram.Histogram) Latency {
 		P999:  ms(h.ValueAtQuantile(99.9)),
 		Max:   ms(h.Max()),
 	}
-}
-
-// SortedKeys returns the keys of m in order (for stable printing).
-func SortedKeys(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

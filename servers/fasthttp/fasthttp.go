@@ -56,12 +56,7 @@ type Server struct {
 	st  *servers.Stats
 	fs  *fasthttp.Server
 
-	mu      sync.Mutex
-	lns     []*servers.Listener
-	addrs   []string
-	fds     []int
-	started bool
-	serving sync.WaitGroup
+	ls servers.ServedListeners
 
 	// conns holds the open connections, so that Shutdown can close the ones
 	// still busy when its context expires (fasthttp closes only idle ones).
@@ -95,65 +90,32 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 	return s, nil
 }
 
-// Start opens the listeners and serves each in its own goroutine.
+// Start opens the listeners and serves each in its own goroutine. A
+// listener fasthttp abandons (EMFILE, see the package doc) is logged by
+// fasthttp and closed at Shutdown.
 func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("fasthttp: already started")
-	}
-	lns, err := servers.ListenAll(s.cfg)
-	if err != nil {
+	if err := s.ls.Start(s.cfg, s.st, s.fs.Serve); err != nil {
 		return fmt.Errorf("fasthttp: %w", err)
-	}
-	s.started = true
-	s.lns = lns
-	s.addrs = servers.Addrs(lns)
-	s.fds = servers.ListenerFDs(lns)
-	for _, ln := range lns {
-		s.serving.Add(1)
-		go func(l net.Listener) {
-			defer s.serving.Done()
-			// A non-nil error means the listener is abandoned (EMFILE, see
-			// the package doc); fasthttp has logged it already.
-			_ = s.fs.Serve(l)
-		}(servers.CountAccepts(ln, s.st))
 	}
 	return nil
 }
 
 // Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.addrs...)
-}
+func (s *Server) Addrs() []string { return s.ls.Addrs() }
 
 // ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int(nil), s.fds...)
-}
+func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
 
 // Shutdown closes the listeners, lets requests in flight finish, closes
 // idle connections, and closes the remaining ones when ctx expires.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	started := s.started
-	s.mu.Unlock()
-	if !started {
+	if !s.ls.Started() {
 		return nil
 	}
 	err := s.fs.ShutdownWithContext(ctx)
 	// fasthttp leaves a listener whose Serve already returned (accept
 	// error) open; close them all, with their inspection handles.
-	s.mu.Lock()
-	for _, ln := range s.lns {
-		_ = ln.Close()
-	}
-	s.fds = nil
-	s.mu.Unlock()
+	s.ls.Close()
 	if err != nil {
 		s.connMu.Lock()
 		for c := range s.conns {
@@ -161,7 +123,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.connMu.Unlock()
 	}
-	s.serving.Wait()
+	s.ls.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("fasthttp: shutdown: %w", err)
 	}

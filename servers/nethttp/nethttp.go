@@ -30,11 +30,9 @@ package nethttp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
@@ -60,12 +58,7 @@ type Server struct {
 	st  *servers.Stats
 	hs  *http.Server
 
-	mu      sync.Mutex
-	lns     []*servers.Listener
-	addrs   []string
-	fds     []int
-	started bool
-	serving sync.WaitGroup
+	ls servers.ServedListeners
 }
 
 var _ servers.Server = (*Server)(nil)
@@ -91,63 +84,31 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 
 // Start opens the listeners and serves each in its own goroutine.
 func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("nethttp: already started")
-	}
-	lns, err := servers.ListenAll(s.cfg)
-	if err != nil {
+	// Serve returns http.ErrServerClosed on Shutdown.
+	if err := s.ls.Start(s.cfg, s.st, s.hs.Serve); err != nil {
 		return fmt.Errorf("nethttp: %w", err)
-	}
-	s.started = true
-	s.lns = lns
-	s.addrs = servers.Addrs(lns)
-	s.fds = servers.ListenerFDs(lns)
-	for _, ln := range lns {
-		s.serving.Add(1)
-		go func(l net.Listener) {
-			defer s.serving.Done()
-			_ = s.hs.Serve(l) // returns http.ErrServerClosed on Shutdown
-		}(servers.CountAccepts(ln, s.st))
 	}
 	return nil
 }
 
 // Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.addrs...)
-}
+func (s *Server) Addrs() []string { return s.ls.Addrs() }
 
 // ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int(nil), s.fds...)
-}
+func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
 
 // Shutdown closes the listeners and idle connections, waits for requests in
 // flight, and closes what is left when ctx expires.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	started := s.started
-	s.mu.Unlock()
-	if !started {
+	if !s.ls.Started() {
 		return nil
 	}
 	err := s.hs.Shutdown(ctx)
 	if err != nil {
 		_ = s.hs.Close()
 	}
-	s.serving.Wait()
-	s.mu.Lock()
-	for _, ln := range s.lns {
-		_ = ln.Close() // already closed by http.Server; this releases the inspection handle
-	}
-	s.fds = nil
-	s.mu.Unlock()
+	s.ls.Wait()
+	s.ls.Close() // already closed by http.Server; this releases the inspection handles
 	if err != nil {
 		return fmt.Errorf("nethttp: shutdown: %w", err)
 	}
