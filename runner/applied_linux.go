@@ -92,26 +92,16 @@ func (a *appliedLimits) hostNetwork(why string, l phases.Limits) {
 	}
 }
 
-// checkNoFile compares the server's RLIMIT_NOFILE with what was asked.
-func (a *appliedLimits) checkNoFile(want, got int) {
+// checkNoFile compares a process's RLIMIT_NOFILE (who: "server" or
+// "driver"; key: the phase's limit, "nofile" or "driver_nofile") with what
+// was asked.
+func (a *appliedLimits) checkNoFile(key, who string, want, got int) {
 	if want <= 0 {
 		return
 	}
 	if got != want {
-		a.fail(fmt.Sprintf("nofile=%d", want), fmt.Sprintf("server runs with RLIMIT_NOFILE %d", got))
+		a.fail(fmt.Sprintf("%s=%d", key, want), fmt.Sprintf("%s ran with RLIMIT_NOFILE %d", who, got))
 		return
 	}
-	a.set("nofile", strconv.Itoa(got))
-}
-
-// checkDriverNoFile compares the driver's RLIMIT_NOFILE with what was asked.
-func (a *appliedLimits) checkDriverNoFile(want, got int) {
-	if want <= 0 {
-		return
-	}
-	if got != want {
-		a.fail(fmt.Sprintf("driver_nofile=%d", want), fmt.Sprintf("driver ran with RLIMIT_NOFILE %d", got))
-		return
-	}
-	a.set("driver_nofile", strconv.Itoa(got))
+	a.set(key, strconv.Itoa(got))
 }

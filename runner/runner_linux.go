@@ -163,7 +163,7 @@ sweep:
 				if m.Interrupted {
 					step.Warnings = append(step.Warnings, "interrupted: the step was cut short and is partial")
 				}
-				applied.checkDriverNoFile(p.Limits.DriverNoFile, m.Driver.Driver.NoFile)
+				applied.checkNoFile("driver_nofile", "driver", p.Limits.DriverNoFile, m.Driver.Driver.NoFile)
 				card.Steps = append(card.Steps, step)
 				judged = append(judged, as)
 				verdicts = append(verdicts, v)

@@ -117,7 +117,7 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 			m.NoFile = int(nf.Soft)
 		}
 	}
-	env.applied.checkNoFile(env.phase.Limits.NoFile, m.NoFile)
+	env.applied.checkNoFile("nofile", "server", env.phase.Limits.NoFile, m.NoFile)
 
 	stats := servers.NewStatsClient(statsPath)
 	defer stats.Close()
