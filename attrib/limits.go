@@ -2,59 +2,135 @@
 // a verdict: which limit (fd, port, backlog, queueing, cpu, client) stopped
 // the server from doing better, with the measured facts that prove it.
 //
+// attrib owns the lab's vocabulary: the limits, the states of a step, the
+// outcomes of a hypothesis, the measured record of a step with its typed
+// evidence (Step), the verdict and the summary of a phase. The phase files,
+// the runner, the scorecards and the report all use these types.
+//
 // Everything here is a pure function of numbers: no I/O, no clocks. The
 // rules follow the evidence table of the lab's design (section 6).
 package attrib
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Limit names what caps a step.
 type Limit string
 
 // The limits the lab can prove, and none.
 const (
-	None     Limit = "none"
-	FD       Limit = "fd"
-	Port     Limit = "port"
-	Backlog  Limit = "backlog"
-	Queueing Limit = "queueing"
-	CPU      Limit = "cpu"
-	Client   Limit = "client"
+	None     Limit = "none"     // nothing capped the step
+	FD       Limit = "fd"       // file descriptors, server's or driver's
+	Port     Limit = "port"     // the client ran out of ephemeral ports
+	Backlog  Limit = "backlog"  // the listen (accept) queue overflowed
+	Queueing Limit = "queueing" // every worker busy, requests wait in line
+	CPU      Limit = "cpu"      // the server's cores are full
+	Client   Limit = "client"   // the load generator itself is the bottleneck
 )
 
 // Order is the order in which limits are checked: when several moved, the
 // first one is the verdict and the others are listed beside it.
 var Order = []Limit{FD, Port, Backlog, Queueing, CPU, Client}
 
-// ParseLimit checks that s names a limit.
-func ParseLimit(s string) (Limit, error) {
-	l := Limit(s)
+// Known reports whether l is one of Order or None.
+func (l Limit) Known() bool {
 	if l == None {
-		return l, nil
+		return true
 	}
 	for _, o := range Order {
 		if l == o {
-			return l, nil
+			return true
 		}
 	}
-	return "", fmt.Errorf("unknown limit %q (want none, fd, port, backlog, queueing, cpu or client)", s)
+	return false
 }
 
-// NextRung suggests what to try after a step capped by l.
+// Choices lists the limit names for messages: "none | fd | port | ...".
+func Choices() string {
+	names := []string{string(None)}
+	for _, l := range Order {
+		names = append(names, string(l))
+	}
+	return strings.Join(names, " | ")
+}
+
+// ParseLimit checks that s names a limit.
+func ParseLimit(s string) (Limit, error) {
+	if l := Limit(s); l.Known() {
+		return l, nil
+	}
+	return "", fmt.Errorf("unknown limit %q (want %s)", s, Choices())
+}
+
+// State says whether a step held up, saturated or dropped.
+type State string
+
+// The states of a step.
+const (
+	// Clean: the step held its success rate and its throughput grew (or
+	// it is the first step).
+	Clean State = "clean"
+	// Saturated: more clients only waited longer — throughput flat while
+	// latency grew.
+	Saturated State = "saturated"
+	// Dropped: success fell below the threshold, clients starved, or
+	// throughput fell while clients grew.
+	Dropped State = "dropped"
+)
+
+// Known reports whether s is a state; the empty state (not judged) counts.
+func (s State) Known() bool {
+	switch s {
+	case "", Clean, Saturated, Dropped:
+		return true
+	}
+	return false
+}
+
+// Outcome is what a run says about its phase's hypothesis.
+type Outcome string
+
+// The outcomes of a hypothesis.
+const (
+	Confirmed    Outcome = "confirmed"    // the limit expected is the limit found
+	Refuted      Outcome = "refuted"      // another limit, or none, was found
+	Inconclusive Outcome = "inconclusive" // the evidence does not decide
+)
+
+// Known reports whether o is an outcome; the empty one (not decided yet)
+// counts.
+func (o Outcome) Known() bool {
+	switch o {
+	case "", Confirmed, Refuted, Inconclusive:
+		return true
+	}
+	return false
+}
+
+// NextRung suggests what to try after a phase capped by l.
 func NextRung(l Limit) string {
 	switch l {
 	case FD:
-		return "raise the server's nofile limit (limits.nofile) above the connections it must hold at once"
+		return "Raise RLIMIT_NOFILE (limits.nofile) above the connections the server must hold at once: " +
+			"each open connection costs one descriptor on each side (phase 6 runs with nofile 20,000)."
 	case Port:
-		return "keep connections alive (driver.keepalive: true), spread clients over more ports (server.listeners) or widen limits.port_range / set tcp_tw_reuse 1"
+		return "Stop spending a port per request: keep connections open (driver.keepalive: true, phase 3), " +
+			"spread clients over more server ports (server.listeners), or widen limits.port_range and let the " +
+			"kernel reuse TIME_WAIT ports (tcp_tw_reuse 1)."
 	case Backlog:
-		return "raise server.backlog and limits.somaxconn, or stagger the connects (driver.ramp)"
+		return "Let the accept queue absorb the burst: raise server.backlog and limits.somaxconn together, " +
+			"accept faster, or spread the connects over a ramp (driver.ramp)."
 	case Queueing:
-		return "more workers, or a variant that does not tie a worker to a connection (nethttp, fasthttp, gnet: phases 6-8)"
+		return "Stop tying a worker to each open connection: serve with a goroutine per connection " +
+			"(phase 6, net/http) or an event loop (phase 8, gnet), or size the pool for the clients you expect."
 	case CPU:
-		return "a cheaper variant (fasthttp, gnet) or more cores for the server"
+		return "Spend less CPU per request (phase 7, fasthttp; phase 8, gnet) or give the server more cores; " +
+			"more clients will only add latency."
 	case Client:
-		return "the result is about the load generator, not the server: give the driver more CPU, or shard it over several processes (--shard)"
+		return "The driver, not the server, is saturated: give it more CPU or split it into shards " +
+			"(--shard i/N) before drawing conclusions about the server."
 	}
-	return "raise the load: more clients (sweep.clients) or a costlier handler (driver.path)"
+	return "No limit was reached: extend the sweep to more clients (sweep.clients) or use a costlier handler (driver.path)."
 }

@@ -23,25 +23,24 @@ func TestRecordedSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			var judged []attrib.Step
-			var verdicts []attrib.Verdict
+			var judgments []attrib.Judgment
 			for i, st := range card.Steps {
-				ev := st.Evidence(len(card.Applied.Pinned.Server))
 				var earlier []attrib.Step
 				for _, e := range judged {
 					if e.Clients < st.Clients {
 						earlier = append(earlier, e)
 					}
 				}
-				v := attrib.Judge(ev, earlier, card.Config.SuccessThreshold)
-				if string(v.State) != st.State || string(v.Limit) != string(st.Verdict.Limit) {
+				j := attrib.Judge(st.Step, earlier, card.Config.SuccessThreshold)
+				if j.State != st.State || j.Limit != st.Verdict.Limit {
 					t.Errorf("step %d (%d clients): judged %s/%s, recorded %s/%s\nevidence now: %q\nrecorded: %q",
-						i+1, st.Clients, v.State, v.Limit, st.State, st.Verdict.Limit, v.Evidence, st.Verdict.Evidence)
+						i+1, st.Clients, j.State, j.Limit, st.State, st.Verdict.Limit, j.Evidence, st.Verdict.Evidence)
 				}
-				judged = append(judged, ev)
-				verdicts = append(verdicts, v)
+				judged = append(judged, st.Step)
+				judgments = append(judgments, j)
 			}
-			sum := attrib.Summarize(judged, verdicts, attrib.Limit(card.Phase.Hypothesis.Limit))
-			if string(sum.Hypothesis) != string(card.Summary.Hypothesis) {
+			sum := attrib.Summarize(judged, judgments, card.Phase.Hypothesis.Limit)
+			if sum.Hypothesis != card.Summary.Hypothesis {
 				t.Errorf("hypothesis %s: judged %s (%s), recorded %s", card.Phase.Hypothesis.Limit, sum.Hypothesis, sum.Note, card.Summary.Hypothesis)
 			}
 		})

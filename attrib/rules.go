@@ -3,13 +3,9 @@ package attrib
 import (
 	"fmt"
 	"sort"
-)
 
-// Finding is one limit whose evidence moved, with the facts.
-type Finding struct {
-	Limit    Limit    `yaml:"limit" json:"limit"`
-	Evidence []string `yaml:"evidence" json:"evidence"`
-}
+	"github.com/scalelab/scalelab/units"
+)
 
 // Thresholds of the rules.
 const (
@@ -60,24 +56,33 @@ func Findings(s Step) []Finding {
 	return out
 }
 
+// serverCores is the number of CPUs the server may use, at least 1.
+func (s Step) serverCores() int { return max(s.Server.Cores, 1) }
+
+// serverBusyPct is the larger of the server's own CPU and how busy its
+// CPUs were with any work.
+func (s Step) serverBusyPct() float64 {
+	return max(float64(s.Server.CPUPct), s.Kernel.ServerCPUsBusyPct())
+}
+
 func fdEvidence(s Step) []string {
 	var ev []string
 	sv := s.Server
 	for _, name := range sortedKeys(sv.AcceptErrors) {
 		if name == "EMFILE" || name == "ENFILE" {
 			if n := sv.AcceptErrors[name]; n > 0 {
-				ev = append(ev, fmt.Sprintf("server accept %s: %s", name, Int(n)))
+				ev = append(ev, fmt.Sprintf("server accept %s: %s", name, units.Int(n)))
 			}
 		}
 	}
-	atLimit := sv.NoFile > 0 && float64(sv.FDsPeak) >= NearFull*float64(sv.NoFile)
+	atLimit := sv.NoFile > 0 && float64(sv.FDsMax) >= NearFull*float64(sv.NoFile)
 	if atLimit {
-		ev = append(ev, fmt.Sprintf("server open fds %s of nofile %s", Int(sv.FDsPeak), Int(sv.NoFile)))
+		ev = append(ev, fmt.Sprintf("server open fds %s of nofile %s", units.Int(sv.FDsMax), units.Int(sv.NoFile)))
 	} else if len(ev) > 0 && sv.NoFile > 0 {
-		ev = append(ev, fmt.Sprintf("server open fds peaked at %s of nofile %s", Int(sv.FDsPeak), Int(sv.NoFile)))
+		ev = append(ev, fmt.Sprintf("server open fds peaked at %s of nofile %s", units.Int(sv.FDsMax), units.Int(sv.NoFile)))
 	}
 	if n := s.Errors["too_many_open_files"]; n > 0 {
-		ev = append(ev, fmt.Sprintf("driver could not open sockets, EMFILE (too_many_open_files): %s", Int(n)))
+		ev = append(ev, fmt.Sprintf("driver could not open sockets, EMFILE (too_many_open_files): %s", units.Int(n)))
 	}
 	return ev
 }
@@ -85,100 +90,102 @@ func fdEvidence(s Step) []string {
 func portEvidence(s Step) []string {
 	n := s.Errors["addr_unavailable"]
 	k := s.Kernel
-	filling := k.PortRangeSize > 0 && float64(k.TimeWait) >= PortsFilling*float64(k.PortRangeSize)
+	tw, ports := k.TimeWaitPeak(), N(k.PortRangeSize)
+	filling := ports > 0 && float64(tw) >= PortsFilling*float64(ports)
 	if n == 0 && !filling {
 		return nil
 	}
 	var ev []string
 	if n > 0 {
-		ev = append(ev, fmt.Sprintf("driver connect EADDRNOTAVAIL (addr_unavailable): %s", Int(n)))
+		ev = append(ev, fmt.Sprintf("driver connect EADDRNOTAVAIL (addr_unavailable): %s", units.Int(n)))
 	}
-	if k.PortRangeSize > 0 {
+	if ports > 0 {
 		ev = append(ev, fmt.Sprintf("TIME_WAIT %s of %s ephemeral ports (%.0f%%)",
-			Int(k.TimeWait), Int(k.PortRangeSize), 100*float64(k.TimeWait)/float64(k.PortRangeSize)))
-	} else if k.TimeWait > 0 {
-		ev = append(ev, fmt.Sprintf("TIME_WAIT sockets: %s", Int(k.TimeWait)))
+			units.Int(tw), units.Int(ports), 100*float64(tw)/float64(ports)))
+	} else if tw > 0 {
+		ev = append(ev, fmt.Sprintf("TIME_WAIT sockets: %s", units.Int(tw)))
 	}
-	if filling && s.Connect.P50 > 0 {
-		ev = append(ev, fmt.Sprintf("connect p50 %s, p99 %s: connect() searches the range for a free port", Ms(s.Connect.P50), Ms(s.Connect.P99)))
+	if filling && s.ConnectMS.P50 > 0 {
+		ev = append(ev, fmt.Sprintf("connect p50 %s, p99 %s: connect() searches the range for a free port", s.ConnectMS.P50, s.ConnectMS.P99))
 	}
 	return ev
 }
 
 func backlogEvidence(s Step) []string {
 	k := s.Kernel
-	if k.ListenOverflows == 0 && k.ListenDrops == 0 && k.ReqQFullDrop == 0 {
+	overflows, drops, synDrops := N(k.ListenOverflows), N(k.ListenDrops), N(k.TCPReqQFullDrop)
+	if overflows == 0 && drops == 0 && synDrops == 0 {
 		return nil
 	}
 	var ev []string
-	if k.ListenOverflows > 0 {
-		ev = append(ev, "TcpExt ListenOverflows +"+Int(k.ListenOverflows))
+	if overflows > 0 {
+		ev = append(ev, "TcpExt ListenOverflows +"+units.Int(overflows))
 	}
-	if k.ListenDrops > 0 {
-		ev = append(ev, "TcpExt ListenDrops +"+Int(k.ListenDrops))
+	if drops > 0 {
+		ev = append(ev, "TcpExt ListenDrops +"+units.Int(drops))
 	}
-	if k.ReqQFullDrop > 0 {
-		ev = append(ev, "TcpExt TCPReqQFullDrop +"+Int(k.ReqQFullDrop))
+	if synDrops > 0 {
+		ev = append(ev, "TcpExt TCPReqQFullDrop +"+units.Int(synDrops))
 	}
 	if sv := s.Server; sv.Backlog > 0 {
-		ev = append(ev, fmt.Sprintf("listen queue peaked at %s of backlog %s", Int(sv.ListenQueuePeak), Int(sv.Backlog)))
+		ev = append(ev, fmt.Sprintf("listen queue peaked at %s of backlog %s", units.Int(sv.ListenQueueMax), units.Int(sv.Backlog)))
 	}
-	if s.Connect.Max >= SynRetransmitMs {
-		ev = append(ev, fmt.Sprintf("connect time p99 %s, max %s: SYNs retransmitted after ~1 s", Ms(s.Connect.P99), Ms(s.Connect.Max)))
+	if s.ConnectMS.Max >= SynRetransmitMs {
+		ev = append(ev, fmt.Sprintf("connect time p99 %s, max %s: SYNs retransmitted after ~1 s", s.ConnectMS.P99, s.ConnectMS.Max))
 	}
 	if n := s.Errors["connect_timeout"]; n > 0 {
-		ev = append(ev, "connect timeouts: "+Int(n))
+		ev = append(ev, "connect timeouts: "+units.Int(n))
 	}
 	return ev
 }
 
 func queueingEvidence(s Step) []string {
 	sv := s.Server
-	if sv.Workers == 0 || sv.BusyPeak < sv.Workers || (sv.QueuePeak == 0 && sv.ListenQueuePeak == 0) {
+	if sv.Workers == 0 || sv.BusyWorkersMax < sv.Workers || (sv.QueueMax == 0 && sv.ListenQueueMax == 0) {
 		return nil
 	}
 	// Workers all busy on a full CPU are the CPU's limit, not the pool's,
 	// unless the pool leaves clients with no answer at all.
-	if max(sv.CPUPct, sv.CoreBusyPct) >= BusyCPU*float64(max(sv.Cores, 1)) && s.ClientsStarved == 0 {
+	if s.serverBusyPct() >= BusyCPU*float64(s.serverCores()) && s.ClientsStarved == 0 {
 		return nil
 	}
-	ev := []string{fmt.Sprintf("workers busy %d/%d", sv.BusyPeak, sv.Workers)}
-	if sv.QueueCap > 0 || sv.QueuePeak > 0 {
-		ev = append(ev, fmt.Sprintf("queue %s/%s", Int(sv.QueuePeak), Int(sv.QueueCap)))
+	ev := []string{fmt.Sprintf("workers busy %d/%d", sv.BusyWorkersMax, sv.Workers)}
+	if sv.QueueCap > 0 || sv.QueueMax > 0 {
+		ev = append(ev, fmt.Sprintf("queue %s/%s", units.Int(sv.QueueMax), units.Int(sv.QueueCap)))
 	}
-	if sv.ListenQueuePeak > 0 {
-		ev = append(ev, fmt.Sprintf("%s connections waiting in the kernel's accept queue", Int(sv.ListenQueuePeak)))
+	if sv.ListenQueueMax > 0 {
+		ev = append(ev, fmt.Sprintf("%s connections waiting in the kernel's accept queue", units.Int(sv.ListenQueueMax)))
 	}
-	if served := s.Clients - s.ClientsStarved; s.RPS > 0 && s.Latency.Mean > 0 && served > 0 {
+	if served := s.Clients - s.ClientsStarved; s.RPS > 0 && s.LatencyMS.Mean > 0 && served > 0 {
 		// Little's law over the clients that were served: the starved
 		// ones hold no request that completes.
-		who := Int(s.Clients) + " clients"
+		who := units.Clients(s.Clients)
 		if s.ClientsStarved > 0 {
-			who = Int(served) + " served clients"
+			who = units.Plural(served, "served client", "served clients")
 		}
-		little := float64(served) / s.RPS * 1000
+		little := float64(served) / float64(s.RPS) * 1000
 		ev = append(ev, fmt.Sprintf("latency %s ≈ %s / %s rps = %s (Little's law)",
-			Ms(s.Latency.Mean), who, Int(int64(s.RPS+0.5)), Ms(little)))
+			s.LatencyMS.Mean, who, units.Rate(float64(s.RPS)), units.MS(little)))
 	}
 	if s.ClientsStarved > 0 {
-		ev = append(ev, fmt.Sprintf("%s of %s clients got no answer", Int(s.ClientsStarved), Int(s.Clients)))
+		ev = append(ev, fmt.Sprintf("%s of %s clients got no answer", units.Int(s.ClientsStarved), units.Int(s.Clients)))
 	}
 	if n := s.Errors["read_timeout"]; n > 0 {
-		ev = append(ev, "requests timed out waiting: "+Int(n))
+		ev = append(ev, "requests timed out waiting: "+units.Int(n))
 	}
 	return ev
 }
 
 func cpuEvidence(s Step) []string {
-	sv := s.Server
-	c := max(sv.Cores, 1)
+	c := s.serverCores()
 	full := BusyCPU * float64(c)
+	own, busy := float64(s.Server.CPUPct), s.Kernel.ServerCPUsBusyPct()
 	switch {
-	case sv.CPUPct >= full:
-		return []string{fmt.Sprintf("server CPU %.0f%% of %s", sv.CPUPct, cores(c))}
-	case sv.CoreBusyPct >= full:
+	case own >= full:
+		return []string{fmt.Sprintf("server CPU %.0f%% of %s", own, units.Cores(c))}
+	case busy >= full:
 		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%: the core was full, shared with other work",
-			cores(c), sv.CoreBusyPct, sv.CPUPct)}
+			units.Cores(c), busy, own)}
 	}
 	return nil
 }
@@ -186,20 +193,20 @@ func cpuEvidence(s Step) []string {
 func clientEvidence(s Step) []string {
 	var ev []string
 	d := s.Driver
-	c := max(d.Cores, 1)
-	if d.CPUPct >= BusyCPU*float64(c) {
-		ev = append(ev, fmt.Sprintf("driver CPU %.0f%% of %s", d.CPUPct, cores(c)))
+	c := max(d.CPUs, 1)
+	if float64(d.CPUPct) >= BusyCPU*float64(c) {
+		ev = append(ev, fmt.Sprintf("driver CPU %.0f%% of %s", float64(d.CPUPct), units.Cores(c)))
 	}
 	sv := s.Server
-	serverIdle := sv.CPUPct > 0 && max(sv.CPUPct, sv.CoreBusyPct) < IdleCPU*float64(max(sv.Cores, 1))
-	nobodyWaits := (sv.Workers == 0 || sv.BusyPeak < sv.Workers) && sv.ListenQueuePeak == 0
-	if serverIdle && nobodyWaits && sv.Handler.P99 > 0 &&
-		s.Latency.P99 > ClientLatencyFactor*sv.Handler.P99 && s.Latency.P99-sv.Handler.P99 > ClientLatencyGapMs {
+	serverIdle := sv.CPUPct > 0 && s.serverBusyPct() < IdleCPU*float64(s.serverCores())
+	nobodyWaits := (sv.Workers == 0 || sv.BusyWorkersMax < sv.Workers) && sv.ListenQueueMax == 0
+	if serverIdle && nobodyWaits && sv.HandlerMS.P99 > 0 &&
+		s.LatencyMS.P99 > ClientLatencyFactor*sv.HandlerMS.P99 && s.LatencyMS.P99-sv.HandlerMS.P99 > ClientLatencyGapMs {
 		ev = append(ev, fmt.Sprintf("driver p99 %s vs server handler p99 %s while the server used %.0f%% CPU",
-			Ms(s.Latency.P99), Ms(sv.Handler.P99), sv.CPUPct))
+			s.LatencyMS.P99, sv.HandlerMS.P99, float64(sv.CPUPct)))
 	}
-	if len(ev) > 0 && d.RecvQBytes > 0 {
-		ev = append(ev, fmt.Sprintf("%s bytes unread in client sockets' Recv-Q", Int(d.RecvQBytes)))
+	if recvQ := N(s.Kernel.ClientRecvQBytesMid); len(ev) > 0 && recvQ > 0 {
+		ev = append(ev, fmt.Sprintf("%s bytes unread in client sockets' Recv-Q", units.Int(recvQ)))
 	}
 	return ev
 }

@@ -1,83 +1,181 @@
 package attrib
 
-// Step is what was measured during one step: the driver's view, the
-// server's own statistics, the kernel's counters and the processes' usage.
-// Zero values mean "not measured" where the field says so.
+import (
+	"reflect"
+	"strings"
+
+	"github.com/scalelab/scalelab/units"
+)
+
+// Step is what was measured during one step of a phase: the driver's view
+// of the load, the server's own statistics, the kernel's counters and the
+// processes' usage. It is the measured part of a scorecard step, written
+// with the scorecard's keys, and what the rules judge.
 type Step struct {
-	Clients     int
-	DurationS   float64
-	Requests    int64 // requests attempted in the measured period
-	OK          int64 // answered 2xx/3xx
-	SuccessRate float64
-	RPS         float64 // successful requests per second
-	Latency     Percentiles
-	Connect     Percentiles
+	Clients     int             `yaml:"clients"`
+	Trial       int             `yaml:"trial"`        // 1-based
+	DurationS   units.Seconds   `yaml:"duration_s"`   // measured window
+	Requests    int64           `yaml:"requests"`     // requests attempted in the window: ok + failed
+	OK          int64           `yaml:"ok"`           // requests answered 2xx/3xx
+	SuccessRate units.Ratio     `yaml:"success_rate"` // ok / requests
+	RPS         units.PerSecond `yaml:"rps"`          // ok / duration: successful responses per second
+
+	LatencyMS Latency `yaml:"latency_ms"` // response time of successful requests
+	ConnectMS Latency `yaml:"connect_ms"` // connect time (p50, p99, max)
+	// Connects counts connections opened in the window.
+	Connects int64 `yaml:"connects,omitempty"`
 	// Errors counts failed requests by driver class (addr_unavailable,
 	// connect_timeout, read_timeout, too_many_open_files, ...).
-	Errors map[string]int64
-	// ClientsStarved counts clients that got no answer at all.
-	ClientsStarved int
-	// Timeline is the successful requests of each measured second.
-	Timeline []float64
+	Errors map[string]int64 `yaml:"errors,omitempty"`
+	// Timeline has one entry per measured second.
+	Timeline []Second `yaml:"timeline,omitempty"`
 
-	Server ServerEvidence
-	Driver DriverEvidence
-	Kernel KernelEvidence
+	Server ServerEvidence `yaml:"server"`
+	Driver DriverEvidence `yaml:"driver"`
+	Kernel KernelEvidence `yaml:"kernel,omitempty"`
+
+	// Histogram and ConnectHistogram are base64 HdrHistograms (µs) of the
+	// response and connect times.
+	Histogram        string `yaml:"histogram,omitempty"`
+	ConnectHistogram string `yaml:"connect_histogram,omitempty"`
+
+	// ClientsStarved counts clients that got no answer at all in the
+	// measured window (a pool that ties workers to connections starves
+	// the rest).
+	ClientsStarved int `yaml:"clients_starved,omitempty"`
 }
 
-// Percentiles of a latency distribution, in milliseconds.
-type Percentiles struct {
-	P50, P99, Mean, Max float64
+// Latency summarizes a distribution in milliseconds. Connect and handler
+// times fill p50, p99 and max (and mean) only.
+type Latency struct {
+	P50  units.Millis `yaml:"p50"`
+	P90  units.Millis `yaml:"p90,omitempty"`
+	P99  units.Millis `yaml:"p99"`
+	P999 units.Millis `yaml:"p999,omitempty"`
+	Max  units.Millis `yaml:"max"`
+	Mean units.Millis `yaml:"mean,omitempty"`
 }
 
-// ServerEvidence is what the server process and its stats channel showed.
+// Second is one point of a step's per-second timeline.
+type Second struct {
+	T      int             `yaml:"t"`      // seconds since the measured window began
+	RPS    units.PerSecond `yaml:"rps"`    // successful responses in that second
+	Errors int64           `yaml:"errors"` // failed requests in that second
+	P99MS  units.Millis    `yaml:"p99_ms"` // p99 response time in that second
+}
+
+// ServerEvidence is what the server process and its stats channel showed
+// during a step. Fields that do not apply to a variant (workers for
+// nethttp) are zero.
 type ServerEvidence struct {
-	// CPUPct is CPU time over wall time, in percent of one core.
-	CPUPct float64
-	// Cores is the number of CPUs the server may run on (0: unknown).
-	Cores int
-	// CoreBusyPct is how busy those CPUs were with anything (all tasks,
-	// softirq, steal), in percent of one core; 0 when not measured.
-	CoreBusyPct float64
-	// FDsPeak is the most open file descriptors seen; NoFile its soft
-	// RLIMIT_NOFILE (0: unknown).
-	FDsPeak, NoFile int
-	// AcceptErrors counts failed accepts by errno name (EMFILE, ENFILE...).
-	AcceptErrors map[string]int64
-	// Workers is the pool size (0: no pool); BusyPeak the most busy at once.
-	Workers, BusyPeak int
-	// QueueCap and QueuePeak describe the pool's queue of accepted
-	// connections.
-	QueueCap, QueuePeak int
-	// Handler is the server-side latency, request complete to answer
-	// written.
-	Handler Percentiles
-	// ListenQueuePeak is the longest accept queue seen; Backlog its
-	// capacity in the kernel (0: unknown).
-	ListenQueuePeak, Backlog int
+	CPUPct         units.Percent    `yaml:"cpu_pct"`                    // of one core; 100 × cores is saturation
+	RSSMB          units.MB         `yaml:"rss_mb"`                     // peak resident memory
+	FDsMax         int              `yaml:"fds_max"`                    // most open descriptors seen
+	NoFile         int              `yaml:"nofile"`                     // soft RLIMIT_NOFILE as read from /proc/PID/limits (0: unknown)
+	Accepted       int64            `yaml:"accepted"`                   // connections accepted in the step
+	AcceptErrors   map[string]int64 `yaml:"accept_errors,omitempty"`    // failed accepts by errno name: EMFILE, ENFILE, ...
+	OpenConnsMax   int              `yaml:"open_conns_max"`             // most connections open at once
+	BusyWorkersMax int              `yaml:"busy_workers_max,omitempty"` // pool: most workers busy at once
+	Workers        int              `yaml:"workers,omitempty"`          // pool size (0: no pool)
+	QueueMax       int              `yaml:"queue_max,omitempty"`        // longest queue of accepted connections seen
+	QueueCap       int              `yaml:"queue_cap,omitempty"`        // its capacity
+	Requests       int64            `yaml:"requests"`                   // requests the server answered
+	HandlerMS      Latency          `yaml:"handler_ms"`                 // request complete to answer written
+	ListenQueueMax int              `yaml:"listen_queue_max"`           // longest accept queue (Recv-Q) seen
+	Backlog        int              `yaml:"backlog"`                    // the listener's effective backlog (Send-Q; 0: unknown)
+	Cores          int              `yaml:"cores,omitempty"`            // CPUs the server may run on (0: unknown, taken as 1)
 }
 
-// DriverEvidence is what the load generator measured of itself.
+// DriverEvidence is what the load driver reported about itself.
 type DriverEvidence struct {
-	CPUPct float64 // percent of one core
-	Cores  int
-	// RecvQBytes is the most unread data seen queued on client sockets.
-	RecvQBytes int64
+	CPUPct units.Percent `yaml:"cpu_pct"`           // of one core
+	RSSMB  units.MB      `yaml:"rss_mb"`            // peak resident memory
+	CPUs   int           `yaml:"cpus"`              // cores the driver may use; 100 × cpus is saturation
+	FDsMax int           `yaml:"fds_max,omitempty"` // most open descriptors
+	NoFile int           `yaml:"nofile,omitempty"`  // its RLIMIT_NOFILE
+	Shards int           `yaml:"shards,omitempty"`  // driver shards merged into this step
 }
 
-// KernelEvidence holds counter deltas over the step and gauges' peaks.
+// KernelEvidence is what the kernel showed during a step: deltas of the
+// TcpExt (/proc/net/netstat) and Tcp (/proc/net/snmp) counters of the
+// step's network namespace, its socket gauges, a mid-step reading of the
+// socket table, and how busy the pinned CPUs were (with any work, in
+// percent of one CPU). A nil field was not read. Keys are the kernel's own
+// names for its counters and the lab's lower-case names for its gauges, in
+// the order a scorecard writes them.
 type KernelEvidence struct {
-	ListenOverflows, ListenDrops, ReqQFullDrop, SyncookiesSent int64
-	// TimeWait is the most TIME_WAIT sockets seen in the namespace.
-	TimeWait int64
-	// PortRangeSize is the number of ephemeral ports (0: unknown).
-	PortRangeSize int
+	ActiveOpens          *int64 `yaml:"ActiveOpens,omitempty"`          // Tcp: connect()s
+	AttemptFails         *int64 `yaml:"AttemptFails,omitempty"`         // Tcp: attempts reset or timed out in SYN_SENT/SYN_RECV
+	EstabResets          *int64 `yaml:"EstabResets,omitempty"`          // Tcp: resets of established connections
+	ListenDrops          *int64 `yaml:"ListenDrops,omitempty"`          // TcpExt: every drop at a listener
+	ListenOverflows      *int64 `yaml:"ListenOverflows,omitempty"`      // TcpExt: SYNs or ACKs dropped, accept queue full
+	OutRsts              *int64 `yaml:"OutRsts,omitempty"`              // Tcp: resets sent
+	PassiveOpens         *int64 `yaml:"PassiveOpens,omitempty"`         // Tcp: connections the kernel accepted
+	RetransSegs          *int64 `yaml:"RetransSegs,omitempty"`          // Tcp: segments retransmitted
+	SyncookiesFailed     *int64 `yaml:"SyncookiesFailed,omitempty"`     // TcpExt: invalid syncookies received
+	SyncookiesSent       *int64 `yaml:"SyncookiesSent,omitempty"`       // TcpExt: syncookies sent
+	TCPAbortOnClose      *int64 `yaml:"TCPAbortOnClose,omitempty"`      // TcpExt: resets sent, data after close
+	TCPAbortOnData       *int64 `yaml:"TCPAbortOnData,omitempty"`       // TcpExt: resets sent on close with unread data
+	TCPAbortOnTimeout    *int64 `yaml:"TCPAbortOnTimeout,omitempty"`    // TcpExt: aborted after too many retransmits
+	TCPReqQFullDoCookies *int64 `yaml:"TCPReqQFullDoCookies,omitempty"` // TcpExt: SYN queue full, answered with a cookie
+	TCPReqQFullDrop      *int64 `yaml:"TCPReqQFullDrop,omitempty"`      // TcpExt: SYN queue full, SYN dropped
+	TCPTimeouts          *int64 `yaml:"TCPTimeouts,omitempty"`          // TcpExt: retransmission timeouts
+	TW                   *int64 `yaml:"TW,omitempty"`                   // TcpExt: sockets that entered TIME_WAIT
+
+	ClientRecvQBytesMid  *int64 `yaml:"client_recvq_bytes_mid,omitempty"`  // unread bytes on client sockets, mid-step
+	DriverCPUsSoftIRQPct *int64 `yaml:"driver_cpus_softirq_pct,omitempty"` // driver's CPUs: softirq
+	DriverCPUsStealPct   *int64 `yaml:"driver_cpus_steal_pct,omitempty"`   // driver's CPUs: stolen by the hypervisor
+	DriverCPUsTasksPct   *int64 `yaml:"driver_cpus_tasks_pct,omitempty"`   // driver's CPUs: any task
+	EstablishedMid       *int64 `yaml:"established_mid,omitempty"`         // ESTABLISHED sockets, mid-step
+	InUse                *int64 `yaml:"inuse,omitempty"`                   // TCP sockets in use at the end (sockstat)
+	PortRangeSize        *int64 `yaml:"port_range_size,omitempty"`         // ephemeral ports in the namespace
+	ServerCPUsSoftIRQPct *int64 `yaml:"server_cpus_softirq_pct,omitempty"` // server's CPUs: softirq
+	ServerCPUsStealPct   *int64 `yaml:"server_cpus_steal_pct,omitempty"`   // server's CPUs: stolen by the hypervisor
+	ServerCPUsTasksPct   *int64 `yaml:"server_cpus_tasks_pct,omitempty"`   // server's CPUs: any task
+	ServerSendQBytesMid  *int64 `yaml:"server_sendq_bytes_mid,omitempty"`  // unsent bytes on server sockets, mid-step
+	TimeWait             *int64 `yaml:"tw,omitempty"`                      // TIME_WAIT sockets at the end (sockstat)
+	TimeWaitMax          *int64 `yaml:"tw_max,omitempty"`                  // most TIME_WAIT sockets seen during the step
 }
 
-func sum(m map[string]int64, keys ...string) int64 {
-	var n int64
-	for _, k := range keys {
-		n += m[k]
+// N returns the value of an optional count, 0 when it was not read.
+func N(p *int64) int64 {
+	if p == nil {
+		return 0
 	}
-	return n
+	return *p
+}
+
+// Of returns a pointer to v: a count that was read.
+func Of(v int64) *int64 { return &v }
+
+// TimeWaitPeak is the most TIME_WAIT sockets seen in the namespace.
+func (k KernelEvidence) TimeWaitPeak() int64 { return max(N(k.TimeWaitMax), N(k.TimeWait)) }
+
+// ServerCPUsBusyPct is how busy the server's pinned CPUs were with any work
+// (tasks, softirq, steal), in percent of one CPU; 0 when not read.
+func (k KernelEvidence) ServerCPUsBusyPct() float64 {
+	return float64(N(k.ServerCPUsTasksPct) + N(k.ServerCPUsSoftIRQPct) + N(k.ServerCPUsStealPct))
+}
+
+// Count is one kernel value that was read, by its scorecard key.
+type Count struct {
+	Name  string
+	Value int64
+}
+
+// Counts lists the values that were read, in the order a scorecard writes
+// them.
+func (k KernelEvidence) Counts() []Count {
+	var out []Count
+	v := reflect.ValueOf(k)
+	t := v.Type()
+	for i := range t.NumField() {
+		p, ok := v.Field(i).Interface().(*int64)
+		if !ok || p == nil {
+			continue
+		}
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		out = append(out, Count{Name: name, Value: *p})
+	}
+	return out
 }

@@ -473,7 +473,7 @@ func describeType(goType string) string {
 		return "a number"
 	case "bool":
 		return "true or false"
-	case "string", "phases.Variant", "phases.Limit":
+	case "string", "phases.Variant", "attrib.Limit":
 		return "a string"
 	case "phases.Duration":
 		return `a duration such as "3s" or "500ms"`

@@ -11,7 +11,11 @@
 // process. The runner does that.
 package phases
 
-import "time"
+import (
+	"time"
+
+	"github.com/scalelab/scalelab/attrib"
+)
 
 // Schema is the value every phase file carries in its schema field.
 const Schema = "scalelab/phase/v1"
@@ -71,34 +75,6 @@ func (v Variant) Known() bool {
 	return false
 }
 
-// Limit names the thing that stops a server from scaling further (lab.md §6).
-type Limit string
-
-// The limits the lab can prove, plus none and client.
-const (
-	LimitNone     Limit = "none"     // no drop
-	LimitFD       Limit = "fd"       // file descriptors (server or driver)
-	LimitBacklog  Limit = "backlog"  // the listen queue overflows
-	LimitPort     Limit = "port"     // the client runs out of ephemeral ports
-	LimitQueueing Limit = "queueing" // all workers busy, requests wait
-	LimitCPU      Limit = "cpu"      // the server's core is saturated
-	LimitClient   Limit = "client"   // the driver itself is the bottleneck
-)
-
-// CheckOrder lists the limits in the order the attribution checks them when
-// several move (lab.md §6); none comes last.
-var CheckOrder = []Limit{LimitFD, LimitPort, LimitBacklog, LimitQueueing, LimitCPU, LimitClient, LimitNone}
-
-// Known reports whether l is one of CheckOrder.
-func (l Limit) Known() bool {
-	for _, k := range CheckOrder {
-		if l == k {
-			return true
-		}
-	}
-	return false
-}
-
 // Phase is one decoded, defaulted and validated phase file.
 type Phase struct {
 	Schema           string     `yaml:"schema"`
@@ -119,8 +95,8 @@ type Phase struct {
 
 // Hypothesis is the limit a phase expects to hit, and why.
 type Hypothesis struct {
-	Limit Limit  `yaml:"limit"`
-	Note  string `yaml:"note,omitempty"`
+	Limit attrib.Limit `yaml:"limit"`
+	Note  string       `yaml:"note,omitempty"`
 }
 
 // Server configures the server variant (the flags of lab.md §4).

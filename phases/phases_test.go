@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/golden"
 )
 
@@ -197,7 +198,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Phase{
 		Schema: Schema, Number: 3, Name: "pool", Title: "pool",
-		Hypothesis: Hypothesis{Limit: LimitQueueing, Note: "workers run out"},
+		Hypothesis: Hypothesis{Limit: attrib.Queueing, Note: "workers run out"},
 		Server: Server{Variant: VariantPool, Workers: DefaultPoolWorkers, Queue: DefaultPoolQueue,
 			KeepAlive: true, Backlog: DefaultBacklog, Listeners: DefaultListeners},
 		Limits: Limits{DriverNoFile: DefaultDriverNoFile},
@@ -259,7 +260,7 @@ driver:
 // ladderWant is the course the lead asked for (design section 9).
 var ladderWant = []struct {
 	variant    Variant
-	limit      Limit
+	limit      attrib.Limit
 	clients    []int
 	keepAlive  bool // server
 	driverKA   bool
@@ -269,15 +270,15 @@ var ladderWant = []struct {
 	portRange  PortRange
 	tcpTwReuse int // -1: not set
 }{
-	{VariantNaive, LimitPort, []int{1, 10, 50}, false, false, 0, 0, 1024, PortRange{49152, 65535}, 0},
-	{VariantPool, LimitPort, []int{10, 50, 200}, false, false, 8, 64, 1024, PortRange{49152, 65535}, 0},
-	{VariantPool, LimitQueueing, []int{4, 8, 16, 32, 100, 500}, true, true, 16, 64, 1024, PortRange{32768, 60999}, 0},
-	{VariantPool, LimitFD, []int{50, 100, 200, 500}, true, true, 1024, 64, 256, PortRange{32768, 60999}, 0},
-	{VariantPool, LimitBacklog, []int{50, 200, 500, 1000}, false, false, 16, 16, 4096, PortRange{1024, 65535}, 1},
-	{VariantNetHTTP, LimitCPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
-	{VariantFastHTTP, LimitCPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
-	{VariantGnet, LimitCPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
-	{VariantGnet, LimitCPU, []int{1000, 5000, 10000}, true, true, 0, 0, 20000, PortRange{50000, 54999}, 1},
+	{VariantNaive, attrib.Port, []int{1, 10, 50}, false, false, 0, 0, 1024, PortRange{49152, 65535}, 0},
+	{VariantPool, attrib.Port, []int{10, 50, 200}, false, false, 8, 64, 1024, PortRange{49152, 65535}, 0},
+	{VariantPool, attrib.Queueing, []int{4, 8, 16, 32, 100, 500}, true, true, 16, 64, 1024, PortRange{32768, 60999}, 0},
+	{VariantPool, attrib.FD, []int{50, 100, 200, 500}, true, true, 1024, 64, 256, PortRange{32768, 60999}, 0},
+	{VariantPool, attrib.Backlog, []int{50, 200, 500, 1000}, false, false, 16, 16, 4096, PortRange{1024, 65535}, 1},
+	{VariantNetHTTP, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
+	{VariantFastHTTP, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
+	{VariantGnet, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
+	{VariantGnet, attrib.CPU, []int{1000, 5000, 10000}, true, true, 0, 0, 20000, PortRange{50000, 54999}, 1},
 }
 
 func TestLadder(t *testing.T) {

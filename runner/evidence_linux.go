@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/scalelab/scalelab/attrib"
-	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/driver"
 	"github.com/scalelab/scalelab/probe"
 	"github.com/scalelab/scalelab/scorecards"
+	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/units"
 )
 
 const mib = 1 << 20
@@ -30,64 +32,83 @@ func backlog(m *measured) int {
 	return max(b, 0)
 }
 
-// portRangeSize is the size of the ephemeral port range the step ran with.
-func portRangeSize(m *measured) int {
-	if m.PortRange != "" {
-		f := strings.Fields(m.PortRange)
-		if len(f) == 2 {
-			lo, err1 := strconv.Atoi(f[0])
-			hi, err2 := strconv.Atoi(f[1])
-			if err1 == nil && err2 == nil && hi >= lo {
-				return hi - lo + 1
-			}
-		}
+// portRangeSize is the size of the ephemeral port range the step ran with
+// (0: unknown).
+func portRangeSize(m *measured) int64 {
+	f := strings.Fields(m.PortRange)
+	if len(f) != 2 {
+		return 0
 	}
-	return 0 // unknown: the phase's range may not have been applied
+	lo, err1 := strconv.Atoi(f[0])
+	hi, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || hi < lo {
+		return 0
+	}
+	return int64(hi - lo + 1)
 }
 
-// cardStep turns a measured step into its scorecard entry, not judged yet
-// (see judge).
-func cardStep(m *measured) scorecards.Step {
+// measuredStep is the scorecard's record of what a step measured, filled
+// straight from the driver's summary, the server's stats and the probes.
+func measuredStep(m *measured) attrib.Step {
 	d := m.Driver
-	st := scorecards.Step{
-		Clients:     m.Clients,
-		Trial:       m.Trial,
-		DurationS:   d.DurationS,
-		Requests:    int64(d.Requests),
-		OK:          int64(d.OK),
-		SuccessRate: d.SuccessRate,
-		RPS:         d.RPS,
-		LatencyMS: scorecards.Latency{P50: d.LatencyMs.P50, P90: d.LatencyMs.P90, P99: d.LatencyMs.P99,
-			P999: d.LatencyMs.P999, Max: d.LatencyMs.Max, Mean: d.LatencyMs.Mean},
-		ConnectMS:        scorecards.Latency{P50: d.ConnectMs.P50, P99: d.ConnectMs.P99, Max: d.ConnectMs.Max},
+	st := attrib.Step{
+		Clients:          m.Clients,
+		Trial:            m.Trial,
+		DurationS:        units.Seconds(d.DurationS),
+		Requests:         int64(d.Requests),
+		OK:               int64(d.OK),
+		SuccessRate:      units.Ratio(d.SuccessRate),
+		RPS:              units.PerSecond(d.RPS),
+		LatencyMS:        latencyOf(d.LatencyMs),
+		ConnectMS:        attrib.Latency{P50: units.Millis(d.ConnectMs.P50), P99: units.Millis(d.ConnectMs.P99), Max: units.Millis(d.ConnectMs.Max)},
 		Connects:         int64(d.ConnectsAttempted),
+		Errors:           nonZero(d.Errors),
 		Histogram:        d.Histogram,
 		ConnectHistogram: d.ConnectHistogram,
 		ClientsStarved:   d.ClientsStarved,
-		Driver: scorecards.DriverStats{CPUPct: d.Driver.CPUPct, RSSMB: d.Driver.RSSPeakMB, CPUs: d.Driver.CPUs,
-			NoFile: d.Driver.NoFile},
-		Warnings: m.Warnings,
-	}
-	for class, n := range d.Errors {
-		if n > 0 {
-			if st.Errors == nil {
-				st.Errors = map[string]int64{}
-			}
-			st.Errors[class] = int64(n)
-		}
+		Server:           serverEvidence(m),
+		Driver: attrib.DriverEvidence{CPUPct: units.Percent(d.Driver.CPUPct), RSSMB: units.MB(d.Driver.RSSPeakMB),
+			CPUs: d.Driver.CPUs, NoFile: d.Driver.NoFile},
+		Kernel: kernelEvidence(m),
 	}
 	for _, s := range d.Timeline {
-		st.Timeline = append(st.Timeline, scorecards.Second{T: s.T, RPS: float64(s.RPS), Errors: int64(s.Errors), P99MS: s.P99Ms})
+		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99Ms)})
 	}
+	return st
+}
 
-	sv := &st.Server
-	sv.NoFile = m.NoFile
-	sv.RSSMB = float64(m.Peaks.RSSBytes) / mib
-	sv.FDsMax = m.Peaks.OpenFDs
-	sv.ListenQueueMax = m.Peaks.ListenQueue
-	sv.Backlog = backlog(m)
+func latencyOf(l driver.Latency) attrib.Latency {
+	return attrib.Latency{P50: units.Millis(l.P50), P90: units.Millis(l.P90), P99: units.Millis(l.P99),
+		P999: units.Millis(l.P999), Max: units.Millis(l.Max), Mean: units.Millis(l.Mean)}
+}
+
+// nonZero copies the non-zero counts of m (nil when there are none).
+func nonZero(m map[string]uint64) map[string]int64 {
+	var out map[string]int64
+	for k, v := range m {
+		if v > 0 {
+			if out == nil {
+				out = map[string]int64{}
+			}
+			out[k] = int64(v)
+		}
+	}
+	return out
+}
+
+// serverEvidence is what the server's process, its stats channel and the
+// sampler showed.
+func serverEvidence(m *measured) attrib.ServerEvidence {
+	sv := attrib.ServerEvidence{
+		NoFile:         m.NoFile,
+		RSSMB:          units.MB(float64(m.Peaks.RSSBytes) / mib),
+		FDsMax:         m.Peaks.OpenFDs,
+		ListenQueueMax: m.Peaks.ListenQueue,
+		Backlog:        backlog(m),
+		Cores:          m.ServerCores,
+	}
 	if c := m.Change; c != nil {
-		sv.CPUPct = c.CPUPercent
+		sv.CPUPct = units.Percent(c.CPUPercent)
 		sv.FDsMax = max(sv.FDsMax, c.Process.OpenFDs)
 	}
 	if s := m.Stats; s != nil {
@@ -96,90 +117,68 @@ func cardStep(m *measured) scorecards.Step {
 		sv.Requests = int64(s.Requests)
 		sv.Workers, sv.BusyWorkersMax = int(s.Workers), int(s.BusyPeak)
 		sv.QueueCap, sv.QueueMax = int(s.QueueCap), int(s.QueuePeak)
-		sv.HandlerMS = scorecards.Latency{P50: s.HandlerMs.P50, P99: s.HandlerMs.P99, Max: s.HandlerMs.Max, Mean: s.HandlerMs.Mean}
-		for name, n := range s.AcceptErrors {
-			if sv.AcceptErrors == nil {
-				sv.AcceptErrors = map[string]int64{}
-			}
-			sv.AcceptErrors[name] = int64(n)
-		}
+		sv.HandlerMS = handlerLatency(s.HandlerMs)
+		sv.AcceptErrors = nonZero(s.AcceptErrors)
 		for _, q := range s.Listeners {
 			sv.ListenQueueMax = max(sv.ListenQueueMax, q.Queue)
 		}
 	}
-	st.Kernel = kernelMap(m)
-	return st
+	return sv
 }
 
-// judge attributes st against the earlier steps and records the verdict.
-func judge(st *scorecards.Step, earlier []attrib.Step, serverCores int, threshold float64) (attrib.Step, attrib.Verdict) {
-	as := st.Evidence(serverCores)
-	v := attrib.Judge(as, earlier, threshold)
-	st.State = string(v.State)
-	st.Verdict = scorecards.Verdict{Limit: phases.Limit(v.Limit), Evidence: v.Evidence}
-	for _, f := range v.Also {
-		st.Verdict.Also = append(st.Verdict.Also, scorecards.Finding{Limit: phases.Limit(f.Limit), Evidence: f.Evidence})
-	}
-	return as, v
+func handlerLatency(l servers.Latency) attrib.Latency {
+	return attrib.Latency{P50: units.Millis(l.P50), P99: units.Millis(l.P99), Max: units.Millis(l.Max), Mean: units.Millis(l.Mean)}
 }
 
-// kernelMap lists the kernel's counter deltas and gauges of a step.
-func kernelMap(m *measured) map[string]int64 {
-	k := map[string]int64{}
+// kernelEvidence is what the kernel showed: the typed counter deltas of the
+// step's namespace, its socket gauges, the mid-step socket table and how
+// busy the pinned CPUs were.
+func kernelEvidence(m *measured) attrib.KernelEvidence {
+	var k attrib.KernelEvidence
 	if c := m.Change; c != nil {
-		for _, name := range []string{"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
-			"SyncookiesSent", "SyncookiesFailed", "TCPTimeouts", "TCPAbortOnData", "TCPAbortOnClose", "TCPAbortOnTimeout", "TW"} {
-			if v, ok := c.NetStat.Get("TcpExt", name); ok {
-				k[name] = v
-			}
+		if c.NetStat != nil {
+			x := c.TCPExt
+			k.ListenOverflows, k.ListenDrops = attrib.Of(x.ListenOverflows), attrib.Of(x.ListenDrops)
+			k.TCPReqQFullDrop, k.TCPReqQFullDoCookies = attrib.Of(x.TCPReqQFullDrop), attrib.Of(x.TCPReqQFullDoCookies)
+			k.SyncookiesSent, k.SyncookiesFailed = attrib.Of(x.SyncookiesSent), attrib.Of(x.SyncookiesFailed)
+			k.TCPTimeouts, k.TCPAbortOnData = attrib.Of(x.TCPTimeouts), attrib.Of(x.TCPAbortOnData)
+			k.TCPAbortOnClose, k.TCPAbortOnTimeout = attrib.Of(x.TCPAbortOnClose), attrib.Of(x.TCPAbortOnTimeout)
+			k.TW = attrib.Of(x.TW)
 		}
-		for _, name := range []string{"ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "RetransSegs", "OutRsts"} {
-			if v, ok := c.SNMP.Get("Tcp", name); ok {
-				k[name] = v
-			}
+		if c.SNMP != nil {
+			t := c.TCP
+			k.ActiveOpens, k.PassiveOpens = attrib.Of(t.ActiveOpens), attrib.Of(t.PassiveOpens)
+			k.AttemptFails, k.EstabResets = attrib.Of(t.AttemptFails), attrib.Of(t.EstabResets)
+			k.RetransSegs, k.OutRsts = attrib.Of(t.RetransSegs), attrib.Of(t.OutRsts)
 		}
-		k[scorecards.KernelTimeWait] = c.Sockstat.TimeWait
-		k["inuse"] = c.Sockstat.TCPInUse
-		k[scorecards.KernelTimeWaitMax] = max(c.Sockstat.TimeWait, m.Peaks.TimeWait)
+		k.TimeWait, k.InUse = attrib.Of(c.Sockstat.TimeWait), attrib.Of(c.Sockstat.TCPInUse)
+		k.TimeWaitMax = attrib.Of(max(c.Sockstat.TimeWait, m.Peaks.TimeWait))
 	}
 	if n := portRangeSize(m); n > 0 {
-		k[scorecards.KernelPortRangeSize] = int64(n)
+		k.PortRangeSize = attrib.Of(n)
 	}
 	if u := m.ServerCoreUse; u != (probe.CoreUse{}) {
-		k[scorecards.KernelServerCPUsTasks] = int64(u.Tasks + 0.5)
-		k[scorecards.KernelServerCPUsSoftIRQ] = int64(u.SoftIRQ + 0.5)
-		k[scorecards.KernelServerCPUsSteal] = int64(u.Steal + 0.5)
+		k.ServerCPUsTasksPct, k.ServerCPUsSoftIRQPct, k.ServerCPUsStealPct = pct(u.Tasks), pct(u.SoftIRQ), pct(u.Steal)
 	}
 	if u := m.DriverCoreUse; u != (probe.CoreUse{}) {
-		k[scorecards.KernelDriverCPUsTasks] = int64(u.Tasks + 0.5)
-		k[scorecards.KernelDriverCPUsSoftIRQ] = int64(u.SoftIRQ + 0.5)
-		k[scorecards.KernelDriverCPUsSteal] = int64(u.Steal + 0.5)
+		k.DriverCPUsTasksPct, k.DriverCPUsSoftIRQPct, k.DriverCPUsStealPct = pct(u.Tasks), pct(u.SoftIRQ), pct(u.Steal)
 	}
 	if mid := m.Mid; mid != nil {
-		k[scorecards.KernelEstablished] = int64(mid.States["ESTABLISHED"])
-		k[scorecards.KernelClientRecvQ] = mid.Client.RecvQ
-		k[scorecards.KernelServerSendQ] = mid.Server.SendQ
+		k.EstablishedMid = attrib.Of(int64(mid.States["ESTABLISHED"]))
+		k.ClientRecvQBytesMid, k.ServerSendQBytesMid = attrib.Of(mid.Client.RecvQ), attrib.Of(mid.Server.SendQ)
 	}
 	return k
 }
 
-// fillSummary recomputes the phase summary from the steps so far.
-func fillSummary(card *scorecards.Scorecard, steps []attrib.Step, verdicts []attrib.Verdict, p *phases.Phase) {
-	sum := attrib.Summarize(steps, verdicts, attrib.Limit(p.Hypothesis.Limit))
-	point := func(pt *attrib.Point) *scorecards.Point {
-		if pt == nil {
-			return nil
-		}
-		return &scorecards.Point{Clients: pt.Clients, RPS: pt.RPS, SuccessRate: pt.SuccessRate, Reason: pt.Reason}
-	}
-	card.Summary = scorecards.Summary{
-		SweetSpot:      point(sum.SweetSpot),
-		BreakingPoint:  point(sum.BreakingPoint),
-		Hypothesis:     scorecards.Outcome(sum.Hypothesis),
-		HypothesisNote: sum.Note,
-		Next:           sum.Next,
-		Limit:          phases.Limit(sum.Limit),
-	}
+// pct rounds a CPU share to a whole percent.
+func pct(p float64) *int64 { return attrib.Of(int64(p + 0.5)) }
+
+// judge attributes a step against the earlier ones and records the verdict
+// on the card's step.
+func judge(st *scorecards.Step, earlier []attrib.Step, threshold float64) attrib.Judgment {
+	j := attrib.Judge(st.Step, earlier, threshold)
+	st.State, st.Verdict = j.State, j.Verdict
+	return j
 }
 
 // fillApplied copies what the run applied into the card.
@@ -215,10 +214,10 @@ func fillApplied(card *scorecards.Scorecard, a *appliedLimits, env *stepEnv) {
 }
 
 // stepLine is the one-line progress report of a step.
-func stepLine(s scorecards.Step, v attrib.Verdict) string {
-	line := fmt.Sprintf("%s rps, %s ok, p99 %s", attrib.Int(int64(s.RPS+0.5)), attrib.Pct(s.SuccessRate), attrib.Ms(s.LatencyMS.P99))
-	if v.State != attrib.Clean {
-		line += fmt.Sprintf(" [%s: %s]", v.State, v.Limit)
+func stepLine(s scorecards.Step, j attrib.Judgment) string {
+	line := fmt.Sprintf("%s rps, %s ok, p99 %s", units.Rate(float64(s.RPS)), units.Pct(float64(s.SuccessRate)), s.LatencyMS.P99)
+	if j.State != attrib.Clean {
+		line += fmt.Sprintf(" [%s: %s]", j.State, j.Limit)
 	}
 	return line
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/scorecards"
 )
@@ -21,28 +22,28 @@ func TestInducedLimits(t *testing.T) {
 	tests := []struct {
 		file    string
 		clients int          // the step to check
-		limit   phases.Limit // its verdict
+		limit   attrib.Limit // its verdict
 		facts   []string     // evidence lines must contain each
-		kernel  map[string]func(int64) bool
+		kernel  map[string]func(attrib.KernelEvidence) bool
 	}{
-		{file: "fd", clients: 100, limit: phases.LimitFD,
+		{file: "fd", clients: 100, limit: attrib.FD,
 			facts: []string{"server accept EMFILE: ", "of nofile 64", "clients got no answer"}},
-		{file: "fd-control", clients: 100, limit: phases.LimitNone},
-		{file: "port", clients: 10, limit: phases.LimitPort,
+		{file: "fd-control", clients: 100, limit: attrib.None},
+		{file: "port", clients: 10, limit: attrib.Port,
 			facts:  []string{"driver connect EADDRNOTAVAIL (addr_unavailable): ", "of 500 ephemeral ports"},
-			kernel: map[string]func(int64) bool{"tw_max": func(n int64) bool { return n >= 450 }}},
-		{file: "port-control", clients: 10, limit: phases.LimitNone},
-		{file: "backlog", clients: 300, limit: phases.LimitBacklog,
+			kernel: map[string]func(attrib.KernelEvidence) bool{"tw_max >= 450": func(k attrib.KernelEvidence) bool { return attrib.N(k.TimeWaitMax) >= 450 }}},
+		{file: "port-control", clients: 10, limit: attrib.None},
+		{file: "backlog", clients: 300, limit: attrib.Backlog,
 			facts:  []string{"TcpExt ListenOverflows +", "listen queue peaked at ", "of backlog 16"},
-			kernel: map[string]func(int64) bool{"ListenOverflows": func(n int64) bool { return n > 0 }}},
-		{file: "backlog-control", clients: 300, limit: phases.LimitNone,
-			kernel: map[string]func(int64) bool{"ListenOverflows": func(n int64) bool { return n == 0 }}},
-		{file: "queueing", clients: 32, limit: phases.LimitQueueing,
+			kernel: map[string]func(attrib.KernelEvidence) bool{"ListenOverflows > 0": func(k attrib.KernelEvidence) bool { return attrib.N(k.ListenOverflows) > 0 }}},
+		{file: "backlog-control", clients: 300, limit: attrib.None,
+			kernel: map[string]func(attrib.KernelEvidence) bool{"ListenOverflows == 0": func(k attrib.KernelEvidence) bool { return k.ListenOverflows != nil && *k.ListenOverflows == 0 }}},
+		{file: "queueing", clients: 32, limit: attrib.Queueing,
 			facts: []string{"workers busy 4/4", "clients got no answer", "Little's law"}},
-		{file: "queueing-control", clients: 32, limit: phases.LimitNone},
-		{file: "cpu", clients: 64, limit: phases.LimitCPU,
+		{file: "queueing-control", clients: 32, limit: attrib.None},
+		{file: "cpu", clients: 64, limit: attrib.CPU,
 			facts: []string{"server CPU "}},
-		{file: "cpu-control", clients: 64, limit: phases.LimitNone},
+		{file: "cpu-control", clients: 64, limit: attrib.None},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -74,16 +75,16 @@ func TestInducedLimits(t *testing.T) {
 					t.Errorf("evidence lacks %q:\n%s", f, evidence)
 				}
 			}
-			for k, ok := range tt.kernel {
-				if !ok(step.Kernel[k]) {
-					t.Errorf("kernel %s = %d", k, step.Kernel[k])
+			for what, ok := range tt.kernel {
+				if !ok(step.Kernel) {
+					t.Errorf("kernel: want %s, got %+v", what, step.Kernel.Counts())
 				}
 			}
-			want := scorecards.Confirmed
+			want := attrib.Confirmed
 			if card.Summary.Hypothesis != want {
-				t.Errorf("hypothesis %s: %s (%s)", p.Hypothesis.Limit, card.Summary.Hypothesis, card.Summary.HypothesisNote)
+				t.Errorf("hypothesis %s: %s (%s)", p.Hypothesis.Limit, card.Summary.Hypothesis, card.Summary.Note)
 			}
-			if tt.limit == phases.LimitNone && step.State != "clean" {
+			if tt.limit == attrib.None && step.State != attrib.Clean {
 				t.Errorf("control step is %s: %q", step.State, v.Evidence)
 			}
 		})

@@ -122,7 +122,7 @@ func Run(ctx context.Context, p *phases.Phase, opt Options) (card *scorecards.Sc
 	}
 
 	var judged []attrib.Step
-	var verdicts []attrib.Verdict
+	var judgments []attrib.Judgment
 	index := 0
 	defer func() {
 		// Whatever happened, the card on disk ends in a final state.
@@ -158,17 +158,17 @@ sweep:
 			logFile.Close()
 
 			if m.Driver != nil {
-				step := cardStep(m)
-				as, v := judge(&step, earlierThan(judged, clients), len(env.serverCPUs), p.SuccessThreshold)
+				step := scorecards.Step{Step: measuredStep(m), Warnings: m.Warnings}
+				j := judge(&step, earlierThan(judged, clients), p.SuccessThreshold)
 				if m.Interrupted {
 					step.Warnings = append(step.Warnings, "interrupted: the step was cut short and is partial")
 				}
 				applied.checkNoFile("driver_nofile", "driver", p.Limits.DriverNoFile, m.Driver.Driver.NoFile)
 				card.Steps = append(card.Steps, step)
-				judged = append(judged, as)
-				verdicts = append(verdicts, v)
-				fillSummary(card, judged, verdicts, p)
-				fmt.Fprintln(logw, stepLine(step, v))
+				judged = append(judged, step.Step)
+				judgments = append(judgments, j)
+				card.Summary = attrib.Summarize(judged, judgments, p.Hypothesis.Limit)
+				fmt.Fprintln(logw, stepLine(step, j))
 			} else {
 				fmt.Fprintln(logw, "failed")
 			}

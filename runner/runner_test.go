@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/scorecards"
@@ -84,7 +85,7 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 		if s.Driver.CPUs != 1 && len(card.Applied.Pinned.Driver) == 1 {
 			t.Errorf("driver ran on %d CPUs, pinned to %v", s.Driver.CPUs, card.Applied.Pinned.Driver)
 		}
-		if s.Kernel["port_range_size"] != 5000 {
+		if attrib.N(s.Kernel.PortRangeSize) != 5000 {
 			t.Errorf("kernel evidence lacks the namespace's port range: %v", s.Kernel)
 		}
 		if s.State == "" || s.Verdict.Limit == "" {
@@ -103,7 +104,7 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 	if s := loaded.Steps[0]; s.State != "clean" || s.Verdict.Limit != "none" {
 		t.Errorf("first step: state %s, verdict %s %v", s.State, s.Verdict.Limit, s.Verdict.Evidence)
 	}
-	if loaded.Summary.Hypothesis == "" || loaded.Summary.HypothesisNote == "" {
+	if loaded.Summary.Hypothesis == "" || loaded.Summary.Note == "" {
 		t.Errorf("summary not filled: %+v", loaded.Summary)
 	}
 	report, err := os.ReadFile(filepath.Join(dir, ReportFile))

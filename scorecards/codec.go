@@ -18,20 +18,15 @@ import (
 // timelines of a large sweep stay well below it.
 const MaxFileSize = 64 << 20
 
-// Decimals kept when a scorecard is written (see Rounded).
-const (
-	DecimalsRPS         = 1 // rps, timeline rps, sweet spot and breaking point rps
-	DecimalsLatency     = 3 // every *_ms value
-	DecimalsSuccessRate = 4 // success_rate
-	DecimalsOther       = 1 // cpu_pct, rss_mb
-	DecimalsDuration    = 3 // duration_s
-)
-
 // Marshal encodes sc as YAML in its written form (see Rounded), with plain
 // decimal numbers ("123456.7", never "1.234567e+05") and two-space indent.
+// Every measured quantity has a type of package units that rounds itself
+// when written, so no field can slip past rounding.
 func Marshal(sc *Scorecard) ([]byte, error) {
+	c := *sc
+	c.Environment.Date = sc.Environment.Date.UTC().Truncate(time.Second)
 	var doc yaml.Node
-	if err := doc.Encode(sc.Rounded()); err != nil {
+	if err := doc.Encode(&c); err != nil {
 		return nil, fmt.Errorf("scorecards: encode: %w", err)
 	}
 	plainFloats(&doc)
@@ -64,6 +59,18 @@ func plainFloats(n *yaml.Node) {
 // document or a schema other than Schema are errors. The card is returned
 // in its written form (see Rounded).
 func Unmarshal(data []byte) (*Scorecard, error) {
+	sc, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// decode reads one scorecard strictly, without validating it.
+func decode(data []byte) (*Scorecard, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var sc Scorecard
@@ -77,10 +84,7 @@ func Unmarshal(data []byte) (*Scorecard, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("scorecards: decode: more than one YAML document; a scorecard is exactly one")
 	}
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
-	return sc.Rounded(), nil
+	return &sc, nil
 }
 
 // Load reads and decodes the scorecard at path (see Unmarshal).
@@ -152,7 +156,7 @@ func WriteFile(path string, sc *Scorecard) (err error) {
 }
 
 // Validate checks the fields a reader relies on: the schema, the status,
-// and that every limit and outcome is one the lab knows.
+// and that every limit, state and outcome is one the lab knows.
 func (sc *Scorecard) Validate() error {
 	var errs []error
 	if sc.Schema != Schema {
@@ -165,27 +169,25 @@ func (sc *Scorecard) Validate() error {
 		errs = append(errs, fmt.Errorf("phase.hypothesis.limit: unknown limit %q", l))
 	}
 	for i, st := range sc.Steps {
-		if st.Verdict.Limit != "" && !st.Verdict.Limit.Known() {
-			errs = append(errs, fmt.Errorf("steps[%d].verdict.limit: unknown limit %q", i, st.Verdict.Limit))
+		if l := st.Verdict.Limit; l != "" && !l.Known() {
+			errs = append(errs, fmt.Errorf("steps[%d].verdict.limit: unknown limit %q", i, l))
 		}
 		for j, f := range st.Verdict.Also {
 			if !f.Limit.Known() {
 				errs = append(errs, fmt.Errorf("steps[%d].verdict.also[%d].limit: unknown limit %q", i, j, f.Limit))
 			}
 		}
-		switch st.State {
-		case "", "clean", "saturated", "dropped":
-		default:
+		if !st.State.Known() {
 			errs = append(errs, fmt.Errorf("steps[%d].state %q, want clean, saturated or dropped", i, st.State))
 		}
-		if st.SuccessRate < 0 || st.SuccessRate > 1 || math.IsNaN(st.SuccessRate) {
-			errs = append(errs, fmt.Errorf("steps[%d].success_rate: %v is outside 0..1", i, st.SuccessRate))
+		if r := float64(st.SuccessRate); r < 0 || r > 1 || math.IsNaN(r) {
+			errs = append(errs, fmt.Errorf("steps[%d].success_rate: %v is outside 0..1", i, r))
 		}
 	}
 	if l := sc.Summary.Limit; l != "" && !l.Known() {
 		errs = append(errs, fmt.Errorf("summary.limit: unknown limit %q", l))
 	}
-	if o := sc.Summary.Hypothesis; o != "" && !o.Known() {
+	if o := sc.Summary.Hypothesis; !o.Known() {
 		errs = append(errs, fmt.Errorf("summary.hypothesis %q, want confirmed, refuted or inconclusive", o))
 	}
 	if len(errs) > 0 {
@@ -195,130 +197,17 @@ func (sc *Scorecard) Validate() error {
 }
 
 // Rounded returns a deep copy of sc in the form it is written in, which is
-// also the form Load returns: rps to DecimalsRPS decimals, latencies to
-// DecimalsLatency, success rates to DecimalsSuccessRate, the date in UTC
-// to the second, and empty lists and maps as nil. It is the one place
-// where written numbers are rounded.
+// also the form Load returns: every quantity rounded to its unit's
+// precision, the date in UTC to the second, and empty lists and maps as
+// nil. It is the card written and read back.
 func (sc *Scorecard) Rounded() *Scorecard {
-	c := *sc
-	c.Environment.Date = sc.Environment.Date.UTC().Truncate(time.Second)
-	c.Applied = roundApplied(sc.Applied)
-	c.Config = copyConfig(sc.Config)
-	c.Steps = nil
-	for _, st := range sc.Steps {
-		c.Steps = append(c.Steps, roundStep(st))
+	data, err := Marshal(sc)
+	if err == nil {
+		var c *Scorecard
+		if c, err = decode(data); err == nil {
+			return c
+		}
 	}
-	c.Summary.SweetSpot = roundPoint(sc.Summary.SweetSpot)
-	c.Summary.BreakingPoint = roundPoint(sc.Summary.BreakingPoint)
-	return &c
-}
-
-func round(x float64, decimals int) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
-	p := math.Pow10(decimals)
-	r := math.Round(x*p) / p
-	if r == 0 {
-		return 0 // no "-0"
-	}
-	return r
-}
-
-func roundLatency(l Latency) Latency {
-	return Latency{
-		P50: round(l.P50, DecimalsLatency), P90: round(l.P90, DecimalsLatency),
-		P99: round(l.P99, DecimalsLatency), P999: round(l.P999, DecimalsLatency),
-		Max: round(l.Max, DecimalsLatency), Mean: round(l.Mean, DecimalsLatency),
-	}
-}
-
-func roundStep(st Step) Step {
-	c := st
-	c.DurationS = round(st.DurationS, DecimalsDuration)
-	c.SuccessRate = round(st.SuccessRate, DecimalsSuccessRate)
-	c.RPS = round(st.RPS, DecimalsRPS)
-	c.LatencyMS = roundLatency(st.LatencyMS)
-	c.ConnectMS = roundLatency(st.ConnectMS)
-	c.Errors = copyCounts(st.Errors)
-	c.Timeline = nil
-	for _, s := range st.Timeline {
-		c.Timeline = append(c.Timeline, Second{T: s.T, RPS: round(s.RPS, DecimalsRPS), Errors: s.Errors,
-			P99MS: round(s.P99MS, DecimalsLatency)})
-	}
-	c.Server.CPUPct = round(st.Server.CPUPct, DecimalsOther)
-	c.Server.RSSMB = round(st.Server.RSSMB, DecimalsOther)
-	c.Server.AcceptErrors = copyCounts(st.Server.AcceptErrors)
-	c.Server.HandlerMS = roundLatency(st.Server.HandlerMS)
-	c.Driver.CPUPct = round(st.Driver.CPUPct, DecimalsOther)
-	c.Driver.RSSMB = round(st.Driver.RSSMB, DecimalsOther)
-	c.Kernel = copyCounts(st.Kernel)
-	c.Verdict = Verdict{Limit: st.Verdict.Limit, Evidence: copyStrings(st.Verdict.Evidence)}
-	for _, f := range st.Verdict.Also {
-		c.Verdict.Also = append(c.Verdict.Also, Finding{Limit: f.Limit, Evidence: copyStrings(f.Evidence)})
-	}
-	c.Warnings = copyStrings(st.Warnings)
-	return c
-}
-
-func roundPoint(p *Point) *Point {
-	if p == nil {
-		return nil
-	}
-	return &Point{Clients: p.Clients, RPS: round(p.RPS, DecimalsRPS),
-		SuccessRate: round(p.SuccessRate, DecimalsSuccessRate), Reason: p.Reason}
-}
-
-func roundApplied(a Applied) Applied {
-	c := a
-	c.TCPTwReuse = copyInt(a.TCPTwReuse)
-	c.SynCookies = copyInt(a.SynCookies)
-	c.Pinned = Pinning{Server: copyInts(a.Pinned.Server), Driver: copyInts(a.Pinned.Driver)}
-	c.NotApplied = nil
-	if len(a.NotApplied) > 0 {
-		c.NotApplied = append([]NotApplied(nil), a.NotApplied...)
-	}
-	return c
-}
-
-func copyConfig(cf Config) Config {
-	c := cf
-	c.Limits.TCPTwReuse = copyInt(cf.Limits.TCPTwReuse)
-	c.Limits.SynCookies = copyInt(cf.Limits.SynCookies)
-	c.Driver.Targets = copyStrings(cf.Driver.Targets)
-	c.Sweep.Clients = copyInts(cf.Sweep.Clients)
-	return c
-}
-
-func copyInt(p *int) *int {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
-func copyInts(s []int) []int {
-	if len(s) == 0 {
-		return nil
-	}
-	return append([]int(nil), s...)
-}
-
-func copyStrings(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return append([]string(nil), s...)
-}
-
-func copyCounts(m map[string]int64) map[string]int64 {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]int64, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
+	// A card built in Go always encodes; this is a programming error.
+	panic(fmt.Sprintf("scorecards: a scorecard does not survive its own encoding: %v", err))
 }

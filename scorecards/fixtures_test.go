@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/units"
 )
 
 // The fixtures below are test data shaped like real runs; they are not
@@ -51,24 +53,24 @@ func completeCard(t *testing.T) *Scorecard {
 	type row struct {
 		clients       int
 		requests, ok  int64
-		rps           float64
-		p50, p99, max float64
+		rps           units.PerSecond
+		p50, p99, max units.Millis
 		errors        map[string]int64
 		busy, queue   int
-		verdict       phases.Limit
+		verdict       attrib.Limit
 		evidence      []string
 	}
 	rows := []row{
-		{20, 59040, 59040, 19680.0, 0.41, 1.2, 4.8, nil, 16, 4, phases.LimitNone,
+		{20, 59040, 59040, 19680.0, 0.41, 1.2, 4.8, nil, 16, 4, attrib.None,
 			[]string{"success 100% (threshold 99%)", "no error of any class"}},
-		{50, 60330, 60330, 20110.0, 1.1, 3.9, 9.7, nil, 16, 34, phases.LimitNone,
+		{50, 60330, 60330, 20110.0, 1.1, 3.9, 9.7, nil, 16, 34, attrib.None,
 			[]string{"success 100% (threshold 99%)", "no error of any class"}},
-		{100, 61020, 60990, 20330.0, 2.4, 8.8, 2001.5, map[string]int64{"read_timeout": 30}, 16, 64, phases.LimitNone,
+		{100, 61020, 60990, 20330.0, 2.4, 8.8, 2001.5, map[string]int64{"read_timeout": 30}, 16, 64, attrib.None,
 			[]string{"success 99.95% (threshold 99%)", "read_timeout 30"}},
-		{200, 60150, 59856, 19952.0, 4.6, 18.4, 2002.1, map[string]int64{"read_timeout": 294}, 16, 64, phases.LimitNone,
+		{200, 60150, 59856, 19952.0, 4.6, 18.4, 2002.1, map[string]int64{"read_timeout": 294}, 16, 64, attrib.None,
 			[]string{"success 99.51% (threshold 99%)", "read_timeout 294"}},
 		{500, 15600, 9997, 3332.33333, 37.41, 1998.25, 2003.9,
-			map[string]int64{"read_timeout": 5480, "connect_timeout": 110, "reset": 12, "eof": 1}, 16, 64, phases.LimitQueueing,
+			map[string]int64{"read_timeout": 5480, "connect_timeout": 110, "reset": 12, "eof": 1}, 16, 64, attrib.Queueing,
 			[]string{
 				"busy workers 16 of 16 for the whole window",
 				"queue 64 of 64 (full) for the whole window",
@@ -78,43 +80,45 @@ func completeCard(t *testing.T) *Scorecard {
 			}},
 	}
 	for _, r := range rows {
-		st := Step{
+		st := Step{Step: attrib.Step{
 			Clients: r.clients, Trial: 1, DurationS: 3.0004, Requests: r.requests, OK: r.ok,
-			SuccessRate: float64(r.ok) / float64(r.requests), RPS: r.rps,
-			LatencyMS: Latency{P50: r.p50, P90: r.p50 * 2, P99: r.p99, P999: r.max * 0.9, Max: r.max, Mean: r.p50 * 1.2},
-			ConnectMS: Latency{P50: 0.05, P99: 0.21, Max: 0.9},
+			SuccessRate: units.Ratio(float64(r.ok) / float64(r.requests)), RPS: r.rps,
+			LatencyMS: attrib.Latency{P50: r.p50, P90: r.p50 * 2, P99: r.p99, P999: r.max * 0.9, Max: r.max, Mean: r.p50 * 1.2},
+			ConnectMS: attrib.Latency{P50: 0.05, P99: 0.21, Max: 0.9},
 			Connects:  int64(r.clients),
 			Errors:    r.errors,
-			Timeline: []Second{
+			Timeline: []attrib.Second{
 				{T: 0, RPS: r.rps * 0.98, Errors: 0, P99MS: r.p99},
 				{T: 1, RPS: r.rps * 1.01, Errors: 0, P99MS: r.p99},
 				{T: 2, RPS: r.rps * 1.01, Errors: 0, P99MS: r.p99},
 			},
-			Server: ServerStats{
+			Server: attrib.ServerEvidence{
 				CPUPct: 71.26, RSSMB: 9.73, FDsMax: r.clients + 9, NoFile: 1024, Accepted: int64(min(r.clients, 80)),
 				OpenConnsMax: min(r.clients, 80), BusyWorkersMax: r.busy, Workers: 16, QueueMax: r.queue, QueueCap: 64,
-				Requests: r.ok, HandlerMS: Latency{P50: 0.012, P99: 0.061, Max: 0.8},
+				Requests: r.ok, HandlerMS: attrib.Latency{P50: 0.012, P99: 0.061, Max: 0.8},
 				ListenQueueMax: max(r.clients-80, 0), Backlog: 1024,
 			},
-			Driver:  DriverStats{CPUPct: 48.3, RSSMB: 21.5, CPUs: 1, FDsMax: r.clients + 6, NoFile: 20000},
-			Kernel:  map[string]int64{"ListenOverflows": 0, "ListenDrops": 0, "TCPReqQFullDrop": 0, "tw": 3, "inuse": int64(2*r.clients + 2)},
-			Verdict: Verdict{Limit: r.verdict, Evidence: r.evidence},
+			Driver: attrib.DriverEvidence{CPUPct: 48.3, RSSMB: 21.5, CPUs: 1, FDsMax: r.clients + 6, NoFile: 20000},
+			Kernel: attrib.KernelEvidence{ListenOverflows: attrib.Of(0), ListenDrops: attrib.Of(0), TCPReqQFullDrop: attrib.Of(0),
+				TimeWait: attrib.Of(3), InUse: attrib.Of(int64(2*r.clients + 2))},
+		},
+			Verdict: attrib.Verdict{Limit: r.verdict, Evidence: r.evidence},
 		}
-		st.State = "clean"
+		st.State = attrib.Clean
 		if r.clients == 500 {
-			st.State = "dropped"
+			st.State = attrib.Dropped
 			st.ClientsStarved = 420
-			st.Verdict.Also = []Finding{{Limit: phases.LimitBacklog, Evidence: []string{"accept queue up to 420 of 1,024 (no overflow)"}}}
+			st.Verdict.Also = []attrib.Finding{{Limit: attrib.Backlog, Evidence: []string{"accept queue up to 420 of 1,024 (no overflow)"}}}
 			st.Histogram = "HISTFAAAACR42pNpmSzMwMDAzAABzFCaEUzOmQ3jMwEAFJgBRQ=="
 		}
 		sc.Steps = append(sc.Steps, st)
 	}
-	sc.Summary = Summary{
-		SweetSpot:      &Point{Clients: 200, RPS: 19952.0, SuccessRate: 0.99511},
-		BreakingPoint:  &Point{Clients: 500, RPS: 3332.33333, SuccessRate: 0.64083, Reason: "success 64.08% < 99.00%, rps fell 83% from 200 clients"},
-		Hypothesis:     Confirmed,
-		HypothesisNote: "At 500 clients all 16 workers and the 64-slot queue stayed full while no kernel counter or accept error moved.",
-		Limit:          phases.LimitQueueing,
+	sc.Summary = attrib.Summary{
+		SweetSpot:     &attrib.Point{Clients: 200, RPS: 19952.0, SuccessRate: 0.99511},
+		BreakingPoint: &attrib.Point{Clients: 500, RPS: 3332.33333, SuccessRate: 0.64083, Reason: "success 64.08% < 99.00%, rps fell 83% from 200 clients"},
+		Hypothesis:    attrib.Confirmed,
+		Note:          "At 500 clients all 16 workers and the 64-slot queue stayed full while no kernel counter or accept error moved.",
+		Limit:         attrib.Queueing,
 	}
 	return sc
 }
@@ -140,36 +144,40 @@ func interruptedCard(t *testing.T) *Scorecard {
 	}
 	sc.Steps = []Step{
 		{
-			Clients: 1, Trial: 1, DurationS: 4.0, Requests: 45210, OK: 45210, SuccessRate: 1, RPS: 11302.5,
-			LatencyMS: Latency{P50: 0.061, P90: 0.08, P99: 0.142, P999: 0.5, Max: 3.2, Mean: 0.07},
-			ConnectMS: Latency{P50: 0.021, P99: 0.06, Max: 0.4}, Connects: 45210,
-			Server: ServerStats{CPUPct: 64, RSSMB: 6.1, FDsMax: 8, NoFile: 1024, Accepted: 45210, OpenConnsMax: 1,
-				Requests: 45210, HandlerMS: Latency{P50: 0.01, P99: 0.03, Max: 0.2}, Backlog: 1024},
-			Driver:  DriverStats{CPUPct: 55.5, RSSMB: 8, CPUs: 1},
-			Kernel:  map[string]int64{"tw": 28190, "tw_max": 28231, "port_range_size": 28232},
-			Verdict: Verdict{Limit: phases.LimitNone, Evidence: []string{"success 100%", "TIME_WAIT 28,190 of 28,232 ports"}},
+			Step: attrib.Step{
+				Clients: 1, Trial: 1, DurationS: 4.0, Requests: 45210, OK: 45210, SuccessRate: 1, RPS: 11302.5,
+				LatencyMS: attrib.Latency{P50: 0.061, P90: 0.08, P99: 0.142, P999: 0.5, Max: 3.2, Mean: 0.07},
+				ConnectMS: attrib.Latency{P50: 0.021, P99: 0.06, Max: 0.4}, Connects: 45210,
+				Server: attrib.ServerEvidence{CPUPct: 64, RSSMB: 6.1, FDsMax: 8, NoFile: 1024, Accepted: 45210, OpenConnsMax: 1,
+					Requests: 45210, HandlerMS: attrib.Latency{P50: 0.01, P99: 0.03, Max: 0.2}, Backlog: 1024},
+				Driver: attrib.DriverEvidence{CPUPct: 55.5, RSSMB: 8, CPUs: 1},
+				Kernel: attrib.KernelEvidence{TimeWait: attrib.Of(28190), TimeWaitMax: attrib.Of(28231), PortRangeSize: attrib.Of(28232)},
+			},
+			Verdict: attrib.Verdict{Limit: attrib.None, Evidence: []string{"success 100%", "TIME_WAIT 28,190 of 28,232 ports"}},
 			Warnings: []string{
 				"TIME_WAIT did not drain before the next step (28,190 sockets left); the next step starts with few free ports",
 			},
 		},
 		{
-			Clients: 1, Trial: 2, DurationS: 4.0, Requests: 1234567, OK: 30021, SuccessRate: 0.024317, RPS: 7505.25,
-			LatencyMS: Latency{P50: 0.059, P99: 0.15, Max: 2.9},
-			ConnectMS: Latency{P50: 0.003, P99: 0.02, Max: 0.3},
-			Errors:    map[string]int64{"addr_unavailable": 1204546},
-			Server: ServerStats{CPUPct: 41.5, RSSMB: 6.2, FDsMax: 8, NoFile: 1024, Accepted: 30021, OpenConnsMax: 1,
-				Requests: 30021, HandlerMS: Latency{P50: 0.01, P99: 0.03, Max: 0.2}, Backlog: 1024},
-			Driver: DriverStats{CPUPct: 99.2, RSSMB: 8.2, CPUs: 1},
-			Kernel: map[string]int64{"tw": 28232, "tw_max": 28232, "port_range_size": 28232},
-			Verdict: Verdict{Limit: phases.LimitPort, Evidence: []string{
+			Step: attrib.Step{
+				Clients: 1, Trial: 2, DurationS: 4.0, Requests: 1234567, OK: 30021, SuccessRate: 0.024317, RPS: 7505.25,
+				LatencyMS: attrib.Latency{P50: 0.059, P99: 0.15, Max: 2.9},
+				ConnectMS: attrib.Latency{P50: 0.003, P99: 0.02, Max: 0.3},
+				Errors:    map[string]int64{"addr_unavailable": 1204546},
+				Server: attrib.ServerEvidence{CPUPct: 41.5, RSSMB: 6.2, FDsMax: 8, NoFile: 1024, Accepted: 30021, OpenConnsMax: 1,
+					Requests: 30021, HandlerMS: attrib.Latency{P50: 0.01, P99: 0.03, Max: 0.2}, Backlog: 1024},
+				Driver: attrib.DriverEvidence{CPUPct: 99.2, RSSMB: 8.2, CPUs: 1},
+				Kernel: attrib.KernelEvidence{TimeWait: attrib.Of(28232), TimeWaitMax: attrib.Of(28232), PortRangeSize: attrib.Of(28232)},
+			},
+			Verdict: attrib.Verdict{Limit: attrib.Port, Evidence: []string{
 				"driver errors addr_unavailable (EADDRNOTAVAIL) 1,204,546",
 				"TIME_WAIT sockets 28,232 = every port of ip_local_port_range 32768-60999",
-			}, Also: []Finding{{Limit: phases.LimitClient, Evidence: []string{"driver CPU 99.2% of its core, spinning on failed connects"}}}},
+			}, Also: []attrib.Finding{{Limit: attrib.Client, Evidence: []string{"driver CPU 99.2% of its core, spinning on failed connects"}}}},
 		},
 	}
-	sc.Summary = Summary{
+	sc.Summary = attrib.Summary{
 		SweetSpot:     nil,
-		BreakingPoint: &Point{Clients: 1, RPS: 7505.25, SuccessRate: 0.024317, Reason: "success 2.43% < 99.00%"},
+		BreakingPoint: &attrib.Point{Clients: 1, RPS: 7505.25, SuccessRate: 0.024317, Reason: "success 2.43% < 99.00%"},
 	}
 	return sc
 }

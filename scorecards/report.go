@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/units"
 )
 
 // Report is a scorecard laid out for reading: a title and sections in
@@ -171,7 +174,7 @@ func headerSection(sc *Scorecard) Section {
 		return s
 	}
 	planned := sc.Config.Sweep.Steps()
-	measured := fmt.Sprintf("%s measured", plural(len(sc.Steps), "step", "steps"))
+	measured := fmt.Sprintf("%s measured", units.Plural(len(sc.Steps), "step", "steps"))
 	if planned > 0 {
 		measured = fmt.Sprintf("%d of %d steps measured", len(sc.Steps), planned)
 	}
@@ -208,7 +211,7 @@ func stepsAt(sc *Scorecard, n int) []Step {
 // saturatedStep returns the first step whose throughput saturated.
 func saturatedStep(sc *Scorecard) (Step, bool) {
 	for _, st := range sc.Steps {
-		if st.State == "saturated" {
+		if st.State == attrib.Saturated {
 			return st, true
 		}
 	}
@@ -221,7 +224,7 @@ func decidingStep(sc *Scorecard) (Step, bool) {
 	if bp := sc.Summary.BreakingPoint; bp != nil {
 		if at := stepsAt(sc, bp.Clients); len(at) > 0 {
 			for _, st := range at {
-				if st.Verdict.Limit != phases.LimitNone && st.Verdict.Limit != "" {
+				if st.Verdict.Limit != attrib.None && st.Verdict.Limit != "" {
 					return st, true
 				}
 			}
@@ -234,7 +237,7 @@ func decidingStep(sc *Scorecard) (Step, bool) {
 	return Step{}, false
 }
 
-func fmtLimit(l phases.Limit) string {
+func fmtLimit(l attrib.Limit) string {
 	if l == "" {
 		return "not judged"
 	}
@@ -252,13 +255,13 @@ func hypothesisSection(sc *Scorecard) Section {
 
 	if st, ok := saturatedStep(sc); ok && sc.Summary.BreakingPoint == nil {
 		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Found:** %s where throughput stopped growing (%s); no step broke.",
-			fmtLimit(st.Verdict.Limit), plural(st.Clients, "client", "clients"))))
+			fmtLimit(st.Verdict.Limit), units.Plural(st.Clients, "client", "clients"))))
 	} else if st, ok := decidingStep(sc); ok {
 		found := fmt.Sprintf("**Found:** %s", fmtLimit(st.Verdict.Limit))
 		if sc.Summary.BreakingPoint != nil {
-			found += fmt.Sprintf(" at the breaking point (%s).", plural(st.Clients, "client", "clients"))
+			found += fmt.Sprintf(" at the breaking point (%s).", units.Plural(st.Clients, "client", "clients"))
 		} else {
-			found += fmt.Sprintf(" at the last step (%s); no step broke.", plural(st.Clients, "client", "clients"))
+			found += fmt.Sprintf(" at the last step (%s); no step broke.", units.Plural(st.Clients, "client", "clients"))
 		}
 		s.Blocks = append(s.Blocks, Paragraph(found))
 	}
@@ -272,8 +275,8 @@ func hypothesisSection(sc *Scorecard) Section {
 	default:
 		result = "**Result: not decided:** the run stopped before the hypothesis could be judged."
 	}
-	if sc.Summary.HypothesisNote != "" {
-		result += " " + sc.Summary.HypothesisNote
+	if sc.Summary.Note != "" {
+		result += " " + sc.Summary.Note
 	}
 	s.Blocks = append(s.Blocks, Paragraph(result))
 	return s
@@ -282,14 +285,14 @@ func hypothesisSection(sc *Scorecard) Section {
 func describeServer(sv phases.Server) string {
 	parts := []string{"`" + string(sv.Variant) + "`"}
 	if sv.Variant.HasWorkers() {
-		parts = append(parts, plural(sv.Workers, "worker", "workers"), "queue "+fmtInt(sv.Queue))
+		parts = append(parts, units.Plural(sv.Workers, "worker", "workers"), "queue "+units.Int(sv.Queue))
 	}
 	if sv.KeepAlive {
 		parts = append(parts, "keep-alive on")
 	} else {
 		parts = append(parts, "keep-alive off")
 	}
-	parts = append(parts, "backlog "+fmtInt(sv.Backlog), plural(sv.Listeners, "listener", "listeners"))
+	parts = append(parts, "backlog "+units.Int(sv.Backlog), units.Plural(sv.Listeners, "listener", "listeners"))
 	if sv.ReusePort {
 		parts = append(parts, "SO_REUSEPORT")
 	}
@@ -297,7 +300,7 @@ func describeServer(sv phases.Server) string {
 		parts = append(parts, "read timeout "+sv.ReadTimeout.String())
 	}
 	if sv.MaxHeaderBytes > 0 {
-		parts = append(parts, "max header "+fmtInt(sv.MaxHeaderBytes)+" bytes")
+		parts = append(parts, "max header "+units.Int(sv.MaxHeaderBytes)+" bytes")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -310,7 +313,7 @@ func describeDriver(d phases.Driver) string {
 		parts = append(parts, "keep-alive off (the client closes each connection first)")
 	}
 	if d.Rate > 0 {
-		parts = append(parts, fmt.Sprintf("open loop at %s requests/s", fmtInt(d.Rate)))
+		parts = append(parts, fmt.Sprintf("open loop at %s requests/s", units.Int(d.Rate)))
 	} else {
 		parts = append(parts, "closed loop (each client waits for its response)")
 	}
@@ -345,14 +348,14 @@ func setupSection(sc *Scorecard) Section {
 	cf := sc.Config
 	clients := make([]string, len(cf.Sweep.Clients))
 	for i, n := range cf.Sweep.Clients {
-		clients[i] = fmtInt(n)
+		clients[i] = units.Int(n)
 	}
-	trials := plural(cf.Sweep.Trials, "trial", "trials")
+	trials := units.Plural(cf.Sweep.Trials, "trial", "trials")
 	return Section{Level: 2, Heading: "Setup", Blocks: []Block{Bullets{Items: []string{
 		"**Server:** " + describeServer(cf.Server) + ".",
 		"**Driver:** " + describeDriver(cf.Driver) + ".",
 		fmt.Sprintf("**Sweep:** %s clients, %s each. A step whose success rate falls below %s counts as a drop.",
-			strings.Join(clients, ", "), trials, fmtPct(cf.SuccessThreshold)),
+			strings.Join(clients, ", "), trials, units.Pct(float64(cf.SuccessThreshold))),
 	}}}}
 }
 
@@ -389,12 +392,12 @@ func resultsSection(sc *Scorecard) Section {
 	add("Top errors", false)
 	add("Limit", false)
 	for _, st := range sc.Steps {
-		row := []string{fmtInt(st.Clients)}
+		row := []string{units.Int(st.Clients)}
 		if trials {
-			row = append(row, fmtInt(st.Trial))
+			row = append(row, units.Int(st.Trial))
 		}
-		row = append(row, fmtInt(st.Requests), fmtPct(st.SuccessRate), fmtInt(st.Clients-st.ClientsStarved)+"/"+fmtInt(st.Clients), fmtRPS(st.RPS),
-			fmtMS(st.LatencyMS.P50), fmtMS(st.LatencyMS.P99), fmtMS(st.LatencyMS.Max), fmtMS(st.ConnectMS.P99),
+		row = append(row, units.Int(st.Requests), units.Pct(float64(st.SuccessRate)), units.Int(st.Clients-st.ClientsStarved)+"/"+units.Int(st.Clients), units.Rate(float64(st.RPS)),
+			units.MSValue(float64(st.LatencyMS.P50)), units.MSValue(float64(st.LatencyMS.P99)), units.MSValue(float64(st.LatencyMS.Max)), units.MSValue(float64(st.ConnectMS.P99)),
 			topCounts(st.Errors, 3), fmtVerdict(st))
 		t.Rows = append(t.Rows, row)
 	}
@@ -402,17 +405,17 @@ func resultsSection(sc *Scorecard) Section {
 		"latencies are response times of successful requests, in milliseconds. Clients answered counts the clients "+
 		"that got at least one successful answer: a server can keep its success rate while leaving clients with nothing."), t)
 
-	threshold := fmtPct(sc.Config.SuccessThreshold)
+	threshold := units.Pct(float64(sc.Config.SuccessThreshold))
 	var items []string
 	if sp := sc.Summary.SweetSpot; sp != nil {
 		items = append(items, fmt.Sprintf("**Sweet spot:** %s: %s requests/s at %s success, the highest throughput with success at or above %s.",
-			plural(sp.Clients, "client", "clients"), fmtRPS(sp.RPS), fmtPct(sp.SuccessRate), threshold))
+			units.Plural(sp.Clients, "client", "clients"), units.Rate(float64(sp.RPS)), units.Pct(float64(sp.SuccessRate)), threshold))
 	} else if sc.Summary.Hypothesis != "" || sc.Status != StatusRunning {
 		items = append(items, fmt.Sprintf("**Sweet spot:** none: no step kept success at or above %s.", threshold))
 	}
 	if bp := sc.Summary.BreakingPoint; bp != nil {
 		line := fmt.Sprintf("**Breaking point:** %s: success %s at %s requests/s",
-			plural(bp.Clients, "client", "clients"), fmtPct(bp.SuccessRate), fmtRPS(bp.RPS))
+			units.Plural(bp.Clients, "client", "clients"), units.Pct(float64(bp.SuccessRate)), units.Rate(float64(bp.RPS)))
 		if bp.Reason != "" {
 			line += " (" + bp.Reason + ")"
 		}
@@ -441,11 +444,11 @@ func latencyJump(sc *Scorecard) string {
 		return ""
 	}
 	return fmt.Sprintf("p99 latency went from %s ms at %s to %s ms.",
-		fmtMS(a[0].LatencyMS.P99), plural(sp.Clients, "client", "clients"), fmtMS(b[0].LatencyMS.P99))
+		units.MSValue(float64(a[0].LatencyMS.P99)), units.Plural(sp.Clients, "client", "clients"), units.MSValue(float64(b[0].LatencyMS.P99)))
 }
 
 func stepHeading(st Step, trials bool) string {
-	h := plural(st.Clients, "client", "clients")
+	h := units.Plural(st.Clients, "client", "clients")
 	if trials {
 		h += fmt.Sprintf(", trial %d", st.Trial)
 	}
@@ -455,10 +458,10 @@ func stepHeading(st Step, trials bool) string {
 // fmtVerdict is a step's limit with its state when it is not clean:
 // "`queueing` (saturated)".
 func fmtVerdict(st Step) string {
-	if st.State == "" || st.State == "clean" {
+	if st.State == "" || st.State == attrib.Clean {
 		return fmtLimit(st.Verdict.Limit)
 	}
-	return fmtLimit(st.Verdict.Limit) + " (" + st.State + ")"
+	return fmtLimit(st.Verdict.Limit) + " (" + string(st.State) + ")"
 }
 
 func analysisSections(sc *Scorecard) []Section {
@@ -474,7 +477,7 @@ func analysisSections(sc *Scorecard) []Section {
 	for _, st := range sc.Steps {
 		s := Section{Level: 3, Heading: stepHeading(st, trials)}
 		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("Success %s, %s requests/s, p99 %s ms.",
-			fmtPct(st.SuccessRate), fmtRPS(st.RPS), fmtMS(st.LatencyMS.P99))))
+			units.Pct(float64(st.SuccessRate)), units.Rate(float64(st.RPS)), units.MSValue(float64(st.LatencyMS.P99)))))
 		if len(st.Verdict.Evidence) > 0 {
 			s.Blocks = append(s.Blocks, Bullets{Lead: "Evidence:", Items: st.Verdict.Evidence})
 		} else {
@@ -499,71 +502,50 @@ func analysisSections(sc *Scorecard) []Section {
 // measuredFacts lists the step's server, driver and kernel numbers.
 func measuredFacts(st Step) []string {
 	sv := st.Server
-	server := fmt.Sprintf("Server: CPU %s%% of a core, RSS %s MB, open fds up to %s", fmtFloat(sv.CPUPct, 1),
-		fmtFloat(sv.RSSMB, 1), fmtInt(sv.FDsMax))
+	server := fmt.Sprintf("Server: CPU %s%% of a core, RSS %s MB, open fds up to %s", units.Float(float64(sv.CPUPct), 1),
+		units.Float(float64(sv.RSSMB), 1), units.Int(sv.FDsMax))
 	if sv.NoFile > 0 {
-		server += " of " + fmtInt(sv.NoFile)
+		server += " of " + units.Int(sv.NoFile)
 	}
-	server += fmt.Sprintf(", %s accepted, accept errors %s", fmtInt(sv.Accepted), topCounts(sv.AcceptErrors, 4))
+	server += fmt.Sprintf(", %s accepted, accept errors %s", units.Int(sv.Accepted), topCounts(sv.AcceptErrors, 4))
 	if sv.Workers > 0 {
-		server += fmt.Sprintf(", busy workers up to %s of %s", fmtInt(sv.BusyWorkersMax), fmtInt(sv.Workers))
+		server += fmt.Sprintf(", busy workers up to %s of %s", units.Int(sv.BusyWorkersMax), units.Int(sv.Workers))
 	}
 	if sv.QueueCap > 0 {
-		server += fmt.Sprintf(", queue up to %s of %s", fmtInt(sv.QueueMax), fmtInt(sv.QueueCap))
+		server += fmt.Sprintf(", queue up to %s of %s", units.Int(sv.QueueMax), units.Int(sv.QueueCap))
 	}
 	if sv.Backlog > 0 {
-		server += fmt.Sprintf(", accept queue up to %s of %s", fmtInt(sv.ListenQueueMax), fmtInt(sv.Backlog))
+		server += fmt.Sprintf(", accept queue up to %s of %s", units.Int(sv.ListenQueueMax), units.Int(sv.Backlog))
 	}
-	server += fmt.Sprintf(", handler p99 %s ms.", fmtMS(sv.HandlerMS.P99))
+	server += fmt.Sprintf(", handler p99 %s ms.", units.MSValue(float64(sv.HandlerMS.P99)))
 
 	dr := st.Driver
-	driver := fmt.Sprintf("Driver: CPU %s%% of a core", fmtFloat(dr.CPUPct, 1))
+	driver := fmt.Sprintf("Driver: CPU %s%% of a core", units.Float(float64(dr.CPUPct), 1))
 	if dr.CPUs > 0 {
-		driver += fmt.Sprintf(" (%s available)", plural(dr.CPUs, "core", "cores"))
+		driver += fmt.Sprintf(" (%s available)", units.Plural(dr.CPUs, "core", "cores"))
 	}
-	driver += fmt.Sprintf(", RSS %s MB", fmtFloat(dr.RSSMB, 1))
+	driver += fmt.Sprintf(", RSS %s MB", units.Float(float64(dr.RSSMB), 1))
 	if st.ClientsStarved > 0 {
-		driver += fmt.Sprintf(", %s of %s clients got no answer", fmtInt(st.ClientsStarved), fmtInt(st.Clients))
+		driver += fmt.Sprintf(", %s of %s clients got no answer", units.Int(st.ClientsStarved), units.Int(st.Clients))
 	}
 	if dr.FDsMax > 0 {
-		driver += ", open fds up to " + fmtInt(dr.FDsMax)
+		driver += ", open fds up to " + units.Int(dr.FDsMax)
 		if dr.NoFile > 0 {
-			driver += " of " + fmtInt(dr.NoFile)
+			driver += " of " + units.Int(dr.NoFile)
 		}
 	}
-	driver += fmt.Sprintf(", connect p99 %s ms.", fmtMS(st.ConnectMS.P99))
+	driver += fmt.Sprintf(", connect p99 %s ms.", units.MSValue(float64(st.ConnectMS.P99)))
 
 	kernel := "Kernel: no counter recorded."
-	if len(st.Kernel) > 0 {
-		names := make([]string, 0, len(st.Kernel))
-		for k := range st.Kernel {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		var parts []string
-		for _, k := range names {
-			parts = append(parts, fmt.Sprintf("`%s` %s", k, fmtInt(st.Kernel[k])))
+	if counts := st.Kernel.Counts(); len(counts) > 0 {
+		sort.Slice(counts, func(i, j int) bool { return counts[i].Name < counts[j].Name })
+		parts := make([]string, len(counts))
+		for i, c := range counts {
+			parts[i] = fmt.Sprintf("`%s` %s", c.Name, units.Int(c.Value))
 		}
 		kernel = "Kernel: " + strings.Join(parts, ", ") + "."
 	}
 	return []string{server, driver, kernel}
-}
-
-// nextRung is the advice for the limit that stopped a run.
-var nextRung = map[phases.Limit]string{
-	phases.LimitPort: "Stop spending a port per request: keep connections open (keep-alive, phase 3), " +
-		"or widen ip_local_port_range and let the kernel reuse TIME_WAIT ports (tcp_tw_reuse=1).",
-	phases.LimitFD: "Raise RLIMIT_NOFILE above the number of connections you need: each open connection " +
-		"costs one descriptor on each side (phase 6 runs with nofile 20,000).",
-	phases.LimitBacklog: "Let the accept queue absorb the burst: raise net.core.somaxconn and the listen backlog " +
-		"together, accept faster, or spread connects over a ramp.",
-	phases.LimitQueueing: "Stop tying a worker to each open connection: serve with a goroutine per connection " +
-		"(phase 6, net/http) or an event loop (phase 8, gnet), or size the pool for the clients you expect.",
-	phases.LimitCPU: "Spend less CPU per request (phase 7, fasthttp; phase 8, gnet) or give the server more cores; " +
-		"more clients will only add latency.",
-	phases.LimitClient: "The driver, not the server, is saturated: give it more cores or split it into shards " +
-		"(--shard i/N) before drawing conclusions about the server.",
-	phases.LimitNone: "No limit was reached: extend the sweep to more clients, or move on to the next phase.",
 }
 
 func nextSection(sc *Scorecard) Section {
@@ -573,8 +555,7 @@ func nextSection(sc *Scorecard) Section {
 		return s
 	}
 	st, ok := decidingStep(sc)
-	advice, known := nextRung[st.Verdict.Limit]
-	if !ok || !known {
+	if !ok || !st.Verdict.Limit.Known() || st.Verdict.Limit == "" {
 		s.Blocks = append(s.Blocks, Paragraph("No verdict yet to suggest the next rung from."))
 		return s
 	}
@@ -583,7 +564,7 @@ func nextSection(sc *Scorecard) Section {
 		where = "at the last step"
 	}
 	s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Suggested from the verdict %s %s.** %s",
-		fmtLimit(st.Verdict.Limit), where, advice)))
+		fmtLimit(st.Verdict.Limit), where, attrib.NextRung(st.Verdict.Limit))))
 	return s
 }
 
@@ -611,10 +592,10 @@ func (r appliedRow) check() string {
 func intRow(setting string, asked, applied int, askedDefault string) appliedRow {
 	r := appliedRow{setting: setting, asked: askedDefault, applied: "not read", askedSet: asked != 0, appliedSet: applied != 0}
 	if r.askedSet {
-		r.asked = fmtInt(asked)
+		r.asked = units.Int(asked)
 	}
 	if r.appliedSet {
-		r.applied = fmtInt(applied)
+		r.applied = units.Int(applied)
 	}
 	return r
 }
@@ -631,7 +612,7 @@ func ptrRow(setting string, asked, applied *int) appliedRow {
 }
 
 func fmtPortRange(r [2]int) string {
-	return fmt.Sprintf("%d-%d (%s ports)", r[0], r[1], fmtInt(r[1]-r[0]+1))
+	return fmt.Sprintf("%d-%d (%s ports)", r[0], r[1], units.Int(r[1]-r[0]+1))
 }
 
 // effectiveBacklog returns the listener's backlog as measured in the steps.
@@ -705,7 +686,7 @@ func appliedSections(sc *Scorecard) []Section {
 		n := len(sc.Applied.NotApplied)
 		if n > 0 {
 			na.Blocks = append(na.Blocks, Warning{
-				Lead: fmt.Sprintf("WARNING: %s the phase asked for %s NOT applied.", plural(n, "setting", "settings"),
+				Lead: fmt.Sprintf("WARNING: %s the phase asked for %s NOT applied.", units.Plural(n, "setting", "settings"),
 					map[bool]string{true: "was", false: "were"}[n == 1]),
 				Text: "This run did not test them: a verdict that depends on them is not proven.",
 			})
@@ -718,7 +699,7 @@ func appliedSections(sc *Scorecard) []Section {
 		if len(differs) > 0 {
 			na.Blocks = append(na.Blocks, Warning{
 				Lead: fmt.Sprintf("WARNING: %s read back different from what the phase asked for.",
-					plural(len(differs), "setting", "settings")),
+					units.Plural(len(differs), "setting", "settings")),
 			}, Bullets{Items: differs})
 		}
 	}
@@ -735,7 +716,7 @@ func environmentSection(sc *Scorecard) Section {
 	}
 	cpus := "not recorded"
 	if e.CPUs > 0 {
-		cpus = fmtInt(e.CPUs)
+		cpus = units.Int(e.CPUs)
 	}
 	return Section{Level: 2, Heading: "Environment", Blocks: []Block{Table{
 		Header: []string{"Item", "Value"},
@@ -749,4 +730,54 @@ func environmentSection(sc *Scorecard) Section {
 			{"Scorecard schema", orNot(sc.Schema)},
 		},
 	}}}
+}
+
+// countEntry is one class of a counter map.
+type countEntry struct {
+	Name string
+	N    int64
+}
+
+// sortedCounts returns the non-zero entries, largest first, then by name.
+func sortedCounts(m map[string]int64) []countEntry {
+	var out []countEntry
+	for k, v := range m {
+		if v != 0 {
+			out = append(out, countEntry{k, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// topCounts formats the largest classes of a counter map:
+// "`connect_timeout` 3,592, `reset` 12 (+2 more)"; "none" when all are zero.
+func topCounts(m map[string]int64, top int) string {
+	entries := sortedCounts(m)
+	if len(entries) == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, e := range entries {
+		if i == top {
+			parts[len(parts)-1] += fmt.Sprintf(" (+%d more)", len(entries)-top)
+			break
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %s", e.Name, units.Int(e.N)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fmtCPUs formats a CPU list: "0", "0, 1".
+func fmtCPUs(cpus []int) string {
+	parts := make([]string, len(cpus))
+	for i, c := range cpus {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/golden"
-	"github.com/scalelab/scalelab/phases"
 )
 
 // checkGolden compares got with testdata/name (rewritten with -update).
@@ -59,42 +58,48 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestRounded(t *testing.T) {
+	type L = attrib.Latency
 	tests := []struct {
 		name string
-		in   Step
-		want Step
+		in   attrib.Step
+		want attrib.Step
 	}{
 		{
 			name: "rps one decimal, latency three, success four",
-			in:   Step{RPS: 2000.06, SuccessRate: 0.995149, LatencyMS: Latency{P50: 0.12345, P99: 37.41049, Max: 2003.99951}},
-			want: Step{RPS: 2000.1, SuccessRate: 0.9951, LatencyMS: Latency{P50: 0.123, P99: 37.41, Max: 2004}},
+			in:   attrib.Step{RPS: 2000.06, SuccessRate: 0.995149, LatencyMS: L{P50: 0.12345, P99: 37.41049, Max: 2003.99951}},
+			want: attrib.Step{RPS: 2000.1, SuccessRate: 0.9951, LatencyMS: L{P50: 0.123, P99: 37.41, Max: 2004}},
 		},
 		{
 			name: "negative zero becomes zero",
-			in:   Step{RPS: -0.01, LatencyMS: Latency{P50: -0.0001}},
-			want: Step{RPS: 0, LatencyMS: Latency{P50: 0}},
+			in:   attrib.Step{RPS: -0.01, LatencyMS: L{P50: -0.0001}},
+			want: attrib.Step{RPS: 0, LatencyMS: L{P50: 0}},
 		},
 		{
 			name: "empty maps and lists become nil",
-			in:   Step{Errors: map[string]int64{}, Kernel: map[string]int64{}, Warnings: []string{}, Verdict: Verdict{Evidence: []string{}}},
-			want: Step{},
+			in:   attrib.Step{Errors: map[string]int64{}, Timeline: []attrib.Second{}},
+			want: attrib.Step{},
 		},
 		{
 			name: "server, driver, timeline and connect values",
-			in: Step{DurationS: 3.00049, ConnectMS: Latency{P99: 1003.12345}, Timeline: []Second{{T: 1, RPS: 5.55, P99MS: 1.00049}},
-				Server: ServerStats{CPUPct: 97.349, RSSMB: 12.25, HandlerMS: Latency{P99: 0.0615}},
-				Driver: DriverStats{CPUPct: 99.96, RSSMB: 30.04}},
-			want: Step{DurationS: 3, ConnectMS: Latency{P99: 1003.123}, Timeline: []Second{{T: 1, RPS: 5.6, P99MS: 1}},
-				Server: ServerStats{CPUPct: 97.3, RSSMB: 12.3, HandlerMS: Latency{P99: 0.062}},
-				Driver: DriverStats{CPUPct: 100, RSSMB: 30}},
+			in: attrib.Step{DurationS: 3.00049, ConnectMS: L{P99: 1003.12345}, Timeline: []attrib.Second{{T: 1, RPS: 5.55, P99MS: 1.00049}},
+				Server: attrib.ServerEvidence{CPUPct: 97.349, RSSMB: 12.25, HandlerMS: L{P99: 0.0615}},
+				Driver: attrib.DriverEvidence{CPUPct: 99.96, RSSMB: 30.04}},
+			want: attrib.Step{DurationS: 3, ConnectMS: L{P99: 1003.123}, Timeline: []attrib.Second{{T: 1, RPS: 5.6, P99MS: 1}},
+				Server: attrib.ServerEvidence{CPUPct: 97.3, RSSMB: 12.3, HandlerMS: L{P99: 0.062}},
+				Driver: attrib.DriverEvidence{CPUPct: 100, RSSMB: 30}},
+		},
+		{
+			name: "kernel counts read, unread and read as zero",
+			in:   attrib.Step{Kernel: attrib.KernelEvidence{ListenOverflows: attrib.Of(0), TimeWait: attrib.Of(28190)}},
+			want: attrib.Step{Kernel: attrib.KernelEvidence{ListenOverflows: attrib.Of(0), TimeWait: attrib.Of(28190)}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{tt.in}}
+			sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{{Step: tt.in}}}
 			got := sc.Rounded().Steps[0]
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("\n got: %+v\nwant: %+v", got, tt.want)
+			if !reflect.DeepEqual(got.Step, tt.want) {
+				t.Errorf("\n got: %+v\nwant: %+v", got.Step, tt.want)
 			}
 		})
 	}
@@ -127,9 +132,9 @@ func TestRoundedCopies(t *testing.T) {
 }
 
 func TestMarshalPlainNumbers(t *testing.T) {
-	sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{{
-		Clients: 10000, RPS: 1234567.89, LatencyMS: Latency{P50: 0.00001, P99: 0.0004, Max: 1e7},
-	}}}
+	sc := &Scorecard{Schema: Schema, Status: StatusRunning, Steps: []Step{{Step: attrib.Step{
+		Clients: 10000, RPS: 1234567.89, LatencyMS: attrib.Latency{P50: 0.00001, P99: 0.0004, Max: 1e7},
+	}}}}
 	data, err := Marshal(sc)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +306,7 @@ func TestNew(t *testing.T) {
 	if sc.Schema != Schema || sc.Status != StatusRunning {
 		t.Errorf("schema %q status %q", sc.Schema, sc.Status)
 	}
-	if sc.Phase.Number != 5 || sc.Phase.Source != "builtin:05" || sc.Phase.Hypothesis.Limit != phases.LimitBacklog {
+	if sc.Phase.Number != 5 || sc.Phase.Source != "builtin:05" || sc.Phase.Hypothesis.Limit != attrib.Backlog {
 		t.Errorf("phase info %+v", sc.Phase)
 	}
 	if sc.Config.Server.Backlog != 128 || sc.Config.Limits.SoMaxConn != 128 || sc.Config.SuccessThreshold != p.SuccessThreshold {
@@ -357,9 +362,9 @@ func TestReportFacts(t *testing.T) {
 			"**Expected limit:** `queueing`.",
 			"**Found:** `queueing` at the breaking point (500 clients).",
 			"**Result: confirmed.**",
-			"**Sweet spot:** 200 clients: 19,952.0 requests/s at 99.51% success",
-			"**Breaking point:** 500 clients: success 64.08% at 3,332.3 requests/s",
-			"| 500 | 15,600 | 64.08% | 80/500 | 3,332.3 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` (dropped) |",
+			"**Sweet spot:** 200 clients: 19,952 requests/s at 99.51% success",
+			"**Breaking point:** 500 clients: success 64.08% at 3,332 requests/s",
+			"| 500 | 15,600 | 64.08% | 80/500 | 3,332 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` (dropped) |",
 			"- busy workers 16 of 16 for the whole window",
 			"`backlog`: accept queue up to 420 of 1,024 (no overflow)",
 			"Nothing: every setting the phase asked for was applied",
@@ -410,26 +415,10 @@ func TestReportFacts(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
+func TestReportHelpers(t *testing.T) {
 	tests := []struct {
 		name, got, want string
 	}{
-		{"int", fmtInt(16384), "16,384"},
-		{"small int", fmtInt(999), "999"},
-		{"negative int", fmtInt(-1234567), "-1,234,567"},
-		{"million", fmtInt(int64(1000000)), "1,000,000"},
-		{"rps", fmtRPS(3333.333), "3,333.3"},
-		{"rps zero", fmtRPS(-0.0), "0.0"},
-		{"pct", fmtPct(0.9951), "99.51%"},
-		{"pct never rounds up to 100", fmtPct(0.99999), "99.99%"},
-		{"pct full", fmtPct(1), "100%"},
-		{"pct zero", fmtPct(0), "0.00%"},
-		{"pct 64.08", fmtPct(0.6408), "64.08%"},
-		{"pct nan", fmtPct(math.NaN()), "n/a"},
-		{"ms small", fmtMS(0.41), "0.410"},
-		{"ms few", fmtMS(4.8), "4.80"},
-		{"ms medium", fmtMS(37.41), "37.41"},
-		{"ms large", fmtMS(2003.9), "2,004"},
 		{"counts", topCounts(map[string]int64{"a": 1, "b": 5, "c": 5, "d": 0}, 3), "`b` 5, `c` 5, `a` 1"},
 		{"counts more", topCounts(map[string]int64{"a": 1, "b": 2, "c": 3}, 2), "`c` 3, `b` 2 (+1 more)"},
 		{"counts none", topCounts(map[string]int64{"a": 0}, 3), "none"},

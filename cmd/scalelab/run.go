@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/runner"
 	"github.com/scalelab/scalelab/scorecards"
+	"github.com/scalelab/scalelab/units"
 )
 
 func init() {
@@ -63,17 +63,17 @@ func printOutcome(w io.Writer, card *scorecards.Scorecard, dir string) {
 	s := card.Summary
 	fmt.Fprintf(w, "\nstatus: %s\n", card.Status)
 	if sp := s.SweetSpot; sp != nil {
-		fmt.Fprintf(w, "sweet spot:     %s, %s rps, %s success\n", clientsText(sp.Clients), attrib.Int(int64(sp.RPS+0.5)), attrib.Pct(sp.SuccessRate))
+		fmt.Fprintf(w, "sweet spot:     %s, %s rps, %s success\n", units.Clients(sp.Clients), units.Rate(float64(sp.RPS)), units.Pct(float64(sp.SuccessRate)))
 	} else {
 		fmt.Fprintln(w, "sweet spot:     none (no clean step)")
 	}
 	if bp := s.BreakingPoint; bp != nil {
-		fmt.Fprintf(w, "breaking point: %s, %s rps, %s success: %s\n", clientsText(bp.Clients), attrib.Int(int64(bp.RPS+0.5)), attrib.Pct(bp.SuccessRate), bp.Reason)
+		fmt.Fprintf(w, "breaking point: %s, %s rps, %s success: %s\n", units.Clients(bp.Clients), units.Rate(float64(bp.RPS)), units.Pct(float64(bp.SuccessRate)), bp.Reason)
 	} else {
 		fmt.Fprintln(w, "breaking point: none within the sweep")
 	}
 	if s.Hypothesis != "" {
-		fmt.Fprintf(w, "hypothesis %s: %s. %s\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.HypothesisNote)
+		fmt.Fprintf(w, "hypothesis %s: %s. %s\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.Note)
 	}
 	if s.Next != "" {
 		fmt.Fprintf(w, "next:           %s\n", s.Next)
@@ -101,12 +101,4 @@ func listLadder(w io.Writer, quiet bool) error {
 		fmt.Fprintf(w, "  %d  %-66s expects: %s\n", p.Number, p.Title, p.Hypothesis.Limit)
 	}
 	return nil
-}
-
-// clientsText is "1 client" or "N clients".
-func clientsText(n int) string {
-	if n == 1 {
-		return "1 client"
-	}
-	return attrib.Int(n) + " clients"
 }
