@@ -14,7 +14,7 @@ func base() Step {
 		Clients: 50, DurationS: 3, Requests: 90000, OK: 90000, SuccessRate: 1, RPS: 30000,
 		LatencyMS: Latency{P50: 1.6, P99: 3, Mean: 1.66, Max: 9},
 		ConnectMS: Latency{P50: 0.05, P99: 0.2, Max: 0.4},
-		Errors:  map[string]int64{},
+		Errors:    map[string]int64{},
 		Server: ServerEvidence{CPUPct: 60, Cores: 1, FDsMax: 60, NoFile: 1024, Workers: 64, BusyWorkersMax: 50, QueueCap: 64,
 			HandlerMS: Latency{P50: 0.01, P99: 0.05}, Backlog: 1024},
 		Driver: DriverEvidence{CPUPct: 40, CPUs: 1},
