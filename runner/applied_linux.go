@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/probe"
 )
 
 // NotApplied is a limit the phase asked for that the lab could not apply.
@@ -94,7 +97,7 @@ func (a *appliedLimits) hostNetwork(why string, l phases.Limits) {
 
 // checkNoFile compares a process's RLIMIT_NOFILE (who: "server" or
 // "driver"; key: the phase's limit, "nofile" or "driver_nofile") with what
-// was asked.
+// was asked. A limit already recorded as not applied is not reported again.
 func (a *appliedLimits) checkNoFile(key, who string, want, got int) {
 	if want <= 0 {
 		return
@@ -104,4 +107,59 @@ func (a *appliedLimits) checkNoFile(key, who string, want, got int) {
 		return
 	}
 	a.set(key, strconv.Itoa(got))
+}
+
+// lines lists what was not applied, one "what: why" line each.
+func (a *appliedLimits) lines() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, n := range a.NotApplied {
+		out = append(out, n.What+": "+n.Why)
+	}
+	return out
+}
+
+// noFileFor returns the RLIMIT_NOFILE a child may get when the phase asks
+// for want (key: "nofile" or "driver_nofile"): want itself, or this
+// process's hard limit when want is above it and cannot be raised (that
+// needs CAP_SYS_RESOURCE), which is then recorded as not applied. 0 means
+// leave the child's limit alone.
+func (a *appliedLimits) noFileFor(key, who string, want int) int {
+	if want <= 0 {
+		return 0
+	}
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || uint64(want) <= lim.Max {
+		return want
+	}
+	if canRaiseHardLimit() {
+		return want
+	}
+	a.fail(fmt.Sprintf("%s=%d", key, want), fmt.Sprintf("the hard limit of open files is %d and raising it needs CAP_SYS_RESOURCE: the %s ran with %d", lim.Max, who, lim.Max))
+	return int(lim.Max)
+}
+
+// canRaiseHardLimit reports whether this process has CAP_SYS_RESOURCE.
+func canRaiseHardLimit() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	const capSysResource = 24
+	return data[0].Effective&(1<<capSysResource) != 0
+}
+
+// serverNoFile reads the server's soft RLIMIT_NOFILE back and checks it
+// against the phase's limit; it returns the limit read (0: unknown).
+func (a *appliedLimits) serverNoFile(pid, want int) int {
+	got := 0
+	if lim, err := (probe.FS{}).Limits(pid); err == nil {
+		if nf, ok := lim.NoFile(); ok {
+			got = int(nf.Soft)
+		}
+	}
+	a.checkNoFile("nofile", "server", want, got)
+	return got
 }

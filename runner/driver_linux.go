@@ -21,8 +21,9 @@ import (
 // up on the driver.
 const driverSlack = 20 * time.Second
 
-// driverArgs builds the command line of `scalelab load` for one step.
-func driverArgs(p *phases.Phase, clients int, targets []string) []string {
+// driverArgs builds the command line of `scalelab load` for one step;
+// nofile is the RLIMIT_NOFILE to ask for (0: leave it).
+func driverArgs(p *phases.Phase, clients int, targets []string, nofile int) []string {
 	d := p.Driver
 	args := []string{"load", "--json", "--quiet",
 		"--clients", strconv.Itoa(clients),
@@ -46,8 +47,8 @@ func driverArgs(p *phases.Phase, clients int, targets []string) []string {
 	if d.Rate > 0 {
 		args = append(args, "--rate", strconv.Itoa(d.Rate))
 	}
-	if p.Limits.DriverNoFile > 0 {
-		args = append(args, "--nofile", strconv.Itoa(p.Limits.DriverNoFile))
+	if nofile > 0 {
+		args = append(args, "--nofile", strconv.Itoa(nofile))
 	}
 	path := d.Path
 	if path == "" {
@@ -71,11 +72,18 @@ func driverBudget(p *phases.Phase) time.Duration {
 	return b
 }
 
-// runDriver runs the driver inside ns pinned to cpus and decodes its JSON
+// runDriver runs the driver inside ns pinned to the driver's CPUs against
+// the server's addresses (or the phase's own targets) and decodes its JSON
 // summary. When ctx ends first, the driver is asked to stop (SIGTERM) and
 // the partial summary it prints is returned with ctx's error.
-func runDriver(ctx context.Context, exe string, ns *netns.NS, cpus []int, args []string, budget time.Duration, logFile io.Writer) (*driver.Summary, error) {
-	cmd := exec.Command(exe, args...)
+func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, error) {
+	if len(env.phase.Driver.Targets) > 0 {
+		addrs = env.phase.Driver.Targets
+	}
+	nofile := env.applied.noFileFor("driver_nofile", "driver", env.phase.Limits.DriverNoFile)
+	cmd := exec.Command(env.exe, driverArgs(env.phase, clients, addrs, nofile)...)
+	budget := driverBudget(env.phase)
+	cpus := env.driverCPUs
 	var stdout bytes.Buffer
 	tail := newTailBuffer(8 << 10)
 	cmd.Stdout = &stdout

@@ -1,11 +1,5 @@
 //go:build linux
 
-// Package runner runs one phase of the lab: for every client count of the
-// sweep it creates a fresh network namespace, applies the phase's sysctls,
-// starts the server variant pinned to its CPUs, drives load from the other
-// CPUs, reads the kernel's and the processes' evidence before, during and
-// after, judges the step (package attrib) and writes the scorecard
-// atomically, so an interrupted run still leaves a valid partial card.
 package runner
 
 import (
@@ -15,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -27,63 +20,65 @@ import (
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/scorecards"
+	"github.com/scalelab/scalelab/units"
 )
-
-// File names inside a run's output directory.
-const (
-	ScorecardFile = "scorecard.yaml"
-	ReportFile    = "report.md"
-	LogDir        = "logs"
-)
-
-// Options configure a run.
-type Options struct {
-	// Exe is the scalelab binary started as server and as driver
-	// (default: this executable).
-	Exe string
-	// OutDir receives scorecard.yaml, report.md and logs/ (required).
-	OutDir string
-	// Log receives one progress line per step (nil: none).
-	Log io.Writer
-	// ServerCPUs and DriverCPUs pin the processes (default: SplitCPUs).
-	ServerCPUs, DriverCPUs []int
-	// HostNetwork runs in the caller's network namespace instead of a
-	// fresh one per step; the phase's sysctls are then not applied (and
-	// recorded as such). It is chosen automatically when namespaces
-	// cannot be created.
-	HostNetwork bool
-}
 
 // Run runs phase p and returns its scorecard, also written to
-// OutDir/scorecard.yaml after every step, with report.md beside it at the
-// end. When ctx ends, the step under way is stopped, kept as a partial step,
-// and the card is written with status interrupted; no process or namespace
-// is left behind.
-func Run(ctx context.Context, p *phases.Phase, opt Options) (card *scorecards.Scorecard, err error) {
+// OutDir/scorecard.yaml with report.md beside it after every step. When ctx
+// ends, the step under way is stopped, kept as a partial step that is not
+// judged, and the card is written with status interrupted; a step whose
+// server died is kept as failed and ends the run with status failed. No
+// process or namespace is left behind.
+func Run(ctx context.Context, p *phases.Phase, opt Options) (*scorecards.Scorecard, error) {
+	r, err := newRun(p, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.out.close()
+	if err := r.save(); err != nil {
+		return r.card, err
+	}
+	for _, w := range r.applied.lines() {
+		fmt.Fprintln(r.log, "WARNING: not applied:", w)
+	}
+	r.sweep(ctx)
+	return r.card, r.finish(ctx)
+}
+
+// run is one phase run in progress.
+type run struct {
+	phase   *phases.Phase
+	out     *outDir
+	log     io.Writer
+	env     *stepEnv
+	applied *appliedLimits
+	card    *scorecards.Scorecard
+	// judged and judgments are the steps measured to their end, in order.
+	judged    []attrib.Step
+	judgments []attrib.Judgment
+	// err is why the run stopped early (failed or interrupted).
+	err error
+}
+
+// newRun prepares a run: the output directory (locked, cleared), the CPUs,
+// the namespaces and the card.
+func newRun(p *phases.Phase, opt Options) (*run, error) {
 	if opt.OutDir == "" {
 		return nil, errors.New("runner: no output directory")
 	}
-	logw := opt.Log
-	if logw == nil {
-		logw = io.Discard
-	}
 	if opt.Exe == "" {
-		if opt.Exe, err = os.Executable(); err != nil {
+		exe, err := os.Executable()
+		if err != nil {
 			return nil, fmt.Errorf("runner: find own executable: %w", err)
 		}
+		opt.Exe = exe
 	}
-	if err := os.MkdirAll(filepath.Join(opt.OutDir, LogDir), 0o755); err != nil {
-		return nil, fmt.Errorf("runner: %w", err)
+	r := &run{phase: p, log: opt.Log, applied: newApplied()}
+	if r.log == nil {
+		r.log = io.Discard
 	}
-	workDir, err := os.MkdirTemp("", "scalelab-run-")
-	if err != nil {
-		return nil, fmt.Errorf("runner: %w", err)
-	}
-	defer os.RemoveAll(workDir)
-
-	applied := newApplied()
-	env := &stepEnv{exe: opt.Exe, phase: p, hostNet: opt.HostNetwork, workDir: workDir, applied: applied}
-	env.serverCPUs, env.driverCPUs = opt.ServerCPUs, opt.DriverCPUs
+	env := &stepEnv{exe: opt.Exe, phase: p, hostNet: opt.HostNetwork, applied: r.applied,
+		serverCPUs: opt.ServerCPUs, driverCPUs: opt.DriverCPUs}
 	if env.serverCPUs == nil || env.driverCPUs == nil {
 		s, d, shared, err := SplitCPUs()
 		if err != nil {
@@ -91,110 +86,158 @@ func Run(ctx context.Context, p *phases.Phase, opt Options) (card *scorecards.Sc
 		}
 		env.serverCPUs, env.driverCPUs = s, d
 		if shared {
-			applied.fail("separate CPUs for server and driver", "only one CPU available: they share it")
+			r.applied.fail("separate CPUs for server and driver", "only one CPU available: they share it")
 		}
 	}
-	if !env.hostNet {
-		if err := netns.Available(); err != nil {
-			env.hostNet = true
-			applied.hostNetwork(err.Error(), p.Limits)
-		}
-	} else {
-		applied.hostNetwork("asked to run in the host's network namespace", p.Limits)
+	if env.hostNet {
+		r.applied.hostNetwork("asked to run in the host's network namespace", p.Limits)
+	} else if err := netns.Available(); err != nil {
+		env.hostNet = true
+		r.applied.hostNetwork(err.Error(), p.Limits)
 	}
-	applied.NetNS = !env.hostNet
-
-	card = scorecards.New(p)
-	card.Environment = environment()
-	path := filepath.Join(opt.OutDir, ScorecardFile)
-	save := func() error {
-		fillApplied(card, applied, env)
-		if err := scorecards.WriteFile(path, card); err != nil {
-			return fmt.Errorf("runner: write scorecard: %w", err)
-		}
-		return nil
-	}
-	if err := save(); err != nil {
+	r.applied.NetNS = !env.hostNet
+	out, err := openOutDir(opt.OutDir)
+	if err != nil {
 		return nil, err
 	}
-	for _, w := range notAppliedLines(applied) {
-		fmt.Fprintln(logw, "WARNING: not applied:", w)
-	}
+	r.out, env.out, r.env = out, out, env
+	r.card = scorecards.New(p)
+	r.card.Environment = environment()
+	r.card.Owner, _ = scorecards.Self()
+	return r, nil
+}
 
-	var judged []attrib.Step
-	var judgments []attrib.Judgment
+// sweep runs every step of the sweep in order, until one fails or ctx ends.
+func (r *run) sweep(ctx context.Context) {
 	index := 0
-	defer func() {
-		// Whatever happened, the card on disk ends in a final state.
-		if card.Status == scorecards.StatusRunning {
-			card.Status = scorecards.StatusFailed
-		}
-		if werr := save(); werr != nil && err == nil {
-			err = werr
-		}
-		if rerr := writeReport(opt.OutDir, card); rerr != nil && err == nil {
-			err = rerr
-		}
-	}()
-sweep:
-	for _, clients := range p.Sweep.Clients {
-		for trial := 1; trial <= p.Sweep.Trials; trial++ {
+	for _, clients := range r.phase.Sweep.Clients {
+		for trial := 1; trial <= r.phase.Sweep.Trials; trial++ {
 			if ctx.Err() != nil {
-				card.Status, card.Error = scorecards.StatusInterrupted, "interrupted before "+fmt.Sprint(clients)+" clients"
-				break sweep
+				r.stop(scorecards.StatusInterrupted, fmt.Errorf("interrupted before %s", units.Clients(clients)))
+				return
 			}
 			index++
-			logFile, err := os.Create(filepath.Join(opt.OutDir, LogDir, fmt.Sprintf("step-%02d-c%d-t%d.log", index, clients, trial)))
-			if err != nil {
-				return card, fmt.Errorf("runner: %w", err)
-			}
-			env.logs = logFile
-			word := "clients"
-			if clients == 1 {
-				word = "client "
-			}
-			fmt.Fprintf(logw, "  %6d %s (trial %d) ... ", clients, word, trial)
-			m := runStep(ctx, env, clients, trial, index)
-			logFile.Close()
-
-			if m.Driver != nil {
-				step := scorecards.Step{Step: measuredStep(m), Warnings: m.Warnings}
-				j := judge(&step, earlierThan(judged, clients), p.SuccessThreshold)
-				if m.Interrupted {
-					step.Warnings = append(step.Warnings, "interrupted: the step was cut short and is partial")
-				}
-				applied.checkNoFile("driver_nofile", "driver", p.Limits.DriverNoFile, m.Driver.Driver.NoFile)
-				card.Steps = append(card.Steps, step)
-				judged = append(judged, step.Step)
-				judgments = append(judgments, j)
-				card.Summary = attrib.Summarize(judged, judgments, p.Hypothesis.Limit)
-				fmt.Fprintln(logw, stepLine(step, j))
-			} else {
-				fmt.Fprintln(logw, "failed")
-			}
-			if m.Interrupted || ctx.Err() != nil {
-				card.Status, card.Error = scorecards.StatusInterrupted, fmt.Sprintf("interrupted during the step at %d clients", clients)
-				break sweep
-			}
-			if m.Err != nil && m.Driver == nil {
-				card.Status, card.Error = scorecards.StatusFailed, m.Err.Error()
-				return card, fmt.Errorf("runner: step at %d clients: %w", clients, m.Err)
-			}
-			if m.Err != nil {
-				card.Steps[len(card.Steps)-1].Warnings = append(card.Steps[len(card.Steps)-1].Warnings, m.Err.Error())
-			}
-			if err := save(); err != nil {
-				return card, err
+			if !r.step(ctx, clients, trial, index) {
+				return
 			}
 		}
 	}
-	if card.Status == scorecards.StatusRunning {
-		card.Status = scorecards.StatusComplete
+}
+
+// step measures and records one step; it reports whether the sweep goes on.
+func (r *run) step(ctx context.Context, clients, trial, index int) bool {
+	logName := fmt.Sprintf("step-%02d-c%d-t%d.log", index, clients, trial)
+	logFile, err := os.Create(r.out.file(LogDir + "/" + logName))
+	if err != nil {
+		r.stop(scorecards.StatusFailed, fmt.Errorf("step log: %w", err))
+		return false
 	}
-	if card.Status == scorecards.StatusInterrupted {
-		return card, ctx.Err()
+	fmt.Fprintf(r.log, "  %6d %-7s (trial %d) ... ", clients, map[bool]string{true: "client", false: "clients"}[clients == 1], trial)
+	m := runStep(ctx, r.env, clients, trial, index, logFile)
+	logFile.Close()
+	goOn := r.record(ctx, m)
+	if err := r.save(); err != nil && r.err == nil {
+		r.stop(scorecards.StatusFailed, err)
+		return false
 	}
-	return card, nil
+	return goOn
+}
+
+// record adds a measured step to the card: judged when it ran to its end,
+// kept as interrupted or failed otherwise. It reports whether the sweep
+// goes on.
+func (r *run) record(ctx context.Context, m *measured) bool {
+	interrupted := m.Interrupted || ctx.Err() != nil
+	if m.Driver == nil {
+		fmt.Fprintln(r.log, "no measurement")
+		if interrupted {
+			r.stop(scorecards.StatusInterrupted, fmt.Errorf("interrupted during the step at %s", units.Clients(m.Clients)))
+		} else {
+			r.stop(scorecards.StatusFailed, fmt.Errorf("step at %s: %w", units.Clients(m.Clients), m.Err))
+		}
+		return false
+	}
+	r.applied.checkNoFile("driver_nofile", "driver", r.phase.Limits.DriverNoFile, m.Driver.Driver.NoFile)
+	step := scorecards.Step{Step: measuredStep(m), Warnings: m.Warnings}
+	switch {
+	case interrupted:
+		step.Ended = scorecards.StepInterrupted
+		fmt.Fprintln(r.log, "interrupted (kept, not judged)")
+		r.stop(scorecards.StatusInterrupted, fmt.Errorf("interrupted during the step at %s", units.Clients(m.Clients)))
+	case m.Err != nil:
+		step.Ended, step.Failure = scorecards.StepFailed, m.Err.Error()
+		fmt.Fprintln(r.log, "failed:", m.Err)
+		r.stop(scorecards.StatusFailed, fmt.Errorf("step at %s failed: %w", units.Clients(m.Clients), m.Err))
+	default:
+		j := judge(&step, earlierThan(r.judged, m.Clients), r.phase.SuccessThreshold)
+		r.judged = append(r.judged, step.Step)
+		r.judgments = append(r.judgments, j)
+		fmt.Fprintln(r.log, stepLine(step, j))
+	}
+	r.card.Steps = append(r.card.Steps, step)
+	r.summarize()
+	return r.err == nil
+}
+
+// stop ends the run early with status and err (the first reason wins).
+func (r *run) stop(status scorecards.Status, err error) {
+	if r.err != nil {
+		return
+	}
+	r.err = err
+	r.card.Status, r.card.Error = status, err.Error()
+}
+
+// summarize recomputes the phase summary from the judged steps. A run cut
+// short cannot decide its hypothesis.
+func (r *run) summarize() {
+	sum := attrib.Summarize(r.judged, r.judgments, r.phase.Hypothesis.Limit)
+	switch r.card.Status {
+	case scorecards.StatusInterrupted:
+		sum.Hypothesis = attrib.Inconclusive
+		sum.Note = "The run was interrupted before its sweep finished, so the hypothesis is not judged; " +
+			"the steps measured to their end are judged one by one."
+	case scorecards.StatusFailed:
+		sum.Hypothesis = attrib.Inconclusive
+		sum.Note = "The run failed before its sweep finished (" + r.card.Error + "), so the hypothesis is not judged."
+	case scorecards.StatusRunning:
+		sum.Hypothesis, sum.Note = "", ""
+	}
+	r.card.Summary = sum
+}
+
+// finish writes the card in its final state and returns why the run
+// stopped early, if it did.
+func (r *run) finish(ctx context.Context) error {
+	if r.card.Status == scorecards.StatusRunning {
+		r.card.Status = scorecards.StatusComplete
+	}
+	r.summarize()
+	r.card.Owner = nil
+	saveErr := r.save()
+	switch {
+	case r.card.Status == scorecards.StatusInterrupted:
+		return errors.Join(fmt.Errorf("runner: %w: %w", context.Canceled, r.err), saveErr)
+	case r.err != nil:
+		return errors.Join(fmt.Errorf("runner: %w", r.err), saveErr)
+	}
+	return saveErr
+}
+
+// save writes the card, then the report rendered from that same card. When
+// the card cannot be written both stay as they were (they agree); when the
+// report cannot be written the stale one is removed, so no report ever
+// disagrees with the card beside it.
+func (r *run) save() error {
+	fillApplied(r.card, r.applied, r.env)
+	if err := scorecards.WriteFile(r.out.file(ScorecardFile), r.card); err != nil {
+		return fmt.Errorf("%w: could not write %s: %w", ErrWrite, ScorecardFile, err)
+	}
+	if err := scorecards.WriteReport(r.out.file(ReportFile), r.card); err != nil {
+		_ = os.Remove(r.out.file(ReportFile))
+		return fmt.Errorf("%w: could not write %s (removed, so it cannot disagree with the card): %w", ErrWrite, ReportFile, err)
+	}
+	return nil
 }
 
 // earlierThan returns the judged steps with fewer clients than c.
@@ -204,30 +247,6 @@ func earlierThan(steps []attrib.Step, c int) []attrib.Step {
 		if s.Clients < c {
 			out = append(out, s)
 		}
-	}
-	return out
-}
-
-func writeReport(dir string, card *scorecards.Scorecard) error {
-	tmp := filepath.Join(dir, ReportFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("runner: report: %w", err)
-	}
-	if err := scorecards.RenderReport(f, card); err != nil {
-		f.Close()
-		return fmt.Errorf("runner: report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("runner: report: %w", err)
-	}
-	return os.Rename(tmp, filepath.Join(dir, ReportFile))
-}
-
-func notAppliedLines(a *appliedLimits) []string {
-	var out []string
-	for _, n := range a.NotApplied {
-		out = append(out, n.What+": "+n.Why)
 	}
 	return out
 }

@@ -151,8 +151,11 @@ func TestInterruptLeavesPartialCardAndNothingRunning(t *testing.T) {
 	if len(loaded.Steps) != 1 || loaded.Steps[0].OK == 0 {
 		t.Fatalf("want the partial first step with answers, got %d steps", len(loaded.Steps))
 	}
-	if !strings.Contains(strings.Join(loaded.Steps[0].Warnings, " "), "interrupted") {
-		t.Errorf("partial step not marked: %v", loaded.Steps[0].Warnings)
+	if s := loaded.Steps[0]; s.Ended != scorecards.StepInterrupted || s.State != "" || s.Verdict.Limit != "" {
+		t.Errorf("partial step: ended %q, judged %q/%q; want interrupted and not judged", s.Ended, s.State, s.Verdict.Limit)
+	}
+	if loaded.Summary.Hypothesis != attrib.Inconclusive || loaded.Summary.BreakingPoint != nil {
+		t.Errorf("an interrupted run decided its hypothesis: %+v", loaded.Summary)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ReportFile)); err != nil {
 		t.Errorf("no report after interrupt: %v", err)
@@ -181,19 +184,29 @@ func TestServerCrashIsRecorded(t *testing.T) {
 		}
 	}()
 	_, err := Run(context.Background(), p, Options{Exe: exe, OutDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "server exited during the step (signal 9") {
+		t.Errorf("Run error = %v, want the server's exit", err)
+	}
 	loaded, lerr := scorecards.Load(filepath.Join(dir, ScorecardFile))
 	if lerr != nil {
 		t.Fatalf("scorecard after a crash: %v (run error %v)", lerr, err)
+	}
+	if loaded.Status != scorecards.StatusFailed || !strings.Contains(loaded.Error, "signal 9") {
+		t.Errorf("status %s (%s), want failed with the signal", loaded.Status, loaded.Error)
 	}
 	if len(loaded.Steps) != 1 {
 		t.Fatalf("steps = %d, run error %v", len(loaded.Steps), err)
 	}
 	s := loaded.Steps[0]
-	if !strings.Contains(strings.Join(s.Warnings, " "), "server died") {
-		t.Errorf("crash not recorded in warnings: %v", s.Warnings)
+	if s.Ended != scorecards.StepFailed || !strings.Contains(s.Failure, "signal 9") || s.State != "" {
+		t.Errorf("step: ended %q, failure %q, state %q; want failed with the signal, not judged", s.Ended, s.Failure, s.State)
 	}
-	if s.SuccessRate >= 1 || len(s.Errors) == 0 {
-		t.Errorf("the crash should show as failed requests: success %.4f errors %v", s.SuccessRate, s.Errors)
+	if loaded.Summary.Hypothesis != attrib.Inconclusive {
+		t.Errorf("a failed run decided its hypothesis: %+v", loaded.Summary)
+	}
+	report, _ := os.ReadFile(filepath.Join(dir, ReportFile))
+	if !strings.Contains(string(report), "This run failed") || !strings.Contains(string(report), "signal 9") {
+		t.Errorf("report does not say the run failed:\n%s", report)
 	}
 	assertNoLeftovers(t, before)
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/scalelab/scalelab/internal/netns"
@@ -35,8 +36,9 @@ type serverProc struct {
 	log   *tailBuffer
 }
 
-// serverArgs builds the command line of `scalelab serve` for a phase.
-func serverArgs(p *phases.Phase, addr, statsPath string) []string {
+// serverArgs builds the command line of `scalelab serve` for a phase;
+// nofile is the RLIMIT_NOFILE to ask for (0: leave it).
+func serverArgs(p *phases.Phase, addr, statsPath string, nofile int) []string {
 	s := p.Server
 	args := []string{"serve", string(s.Variant),
 		"--addr", addr,
@@ -60,16 +62,18 @@ func serverArgs(p *phases.Phase, addr, statsPath string) []string {
 	if s.MaxHeaderBytes > 0 {
 		args = append(args, "--max-header-bytes", strconv.Itoa(s.MaxHeaderBytes))
 	}
-	if p.Limits.NoFile > 0 {
-		args = append(args, "--nofile", strconv.Itoa(p.Limits.NoFile))
+	if nofile > 0 {
+		args = append(args, "--nofile", strconv.Itoa(nofile))
 	}
 	return args
 }
 
-// startServer starts the server inside ns (nil: here), pinned to cpus, and
-// returns once it printed its addresses and answered a request.
-func startServer(ctx context.Context, exe string, ns *netns.NS, cpus []int, args []string, logFile io.Writer) (*serverProc, error) {
-	cmd := exec.Command(exe, args...)
+// startServer starts the server inside ns (nil: here), pinned to the
+// server's CPUs, and returns once it printed its addresses and answered a
+// request.
+func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPath string, logFile io.Writer) (*serverProc, error) {
+	nofile := env.applied.noFileFor("nofile", "server", env.phase.Limits.NoFile)
+	cmd := exec.Command(env.exe, serverArgs(env.phase, addr, statsPath, nofile)...)
 	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -77,16 +81,11 @@ func startServer(ctx context.Context, exe string, ns *netns.NS, cpus []int, args
 	}
 	tail := newTailBuffer(8 << 10)
 	cmd.Stderr = io.MultiWriter(tail, logFile)
-	proc, err := netns.Spawn(ns, cmd, cpus)
+	proc, err := netns.Spawn(ns, cmd, env.serverCPUs)
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &serverProc{proc: proc, log: tail}
-	for i, a := range args {
-		if a == "--stats" && i+1 < len(args) {
-			s.stats = args[i+1]
-		}
-	}
+	s := &serverProc{proc: proc, log: tail, stats: statsPath}
 	ready := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -183,12 +182,31 @@ func getOK(addr string) error {
 // request, an error naming its exit when it had died before.
 func (s *serverProc) stop() error {
 	if s.proc.Exited() {
-		return fmt.Errorf("server died during the step (%v)%s", s.proc.Wait(), s.stderrNote())
+		return fmt.Errorf("server exited during the step (%s)%s", exitText(s.proc.Wait()), s.stderrNote())
 	}
 	if err := s.proc.Stop(serverStopGrace); err != nil {
-		return fmt.Errorf("server did not stop cleanly (%v)%s", err, s.stderrNote())
+		return fmt.Errorf("server did not stop cleanly (%s)%s", exitText(err), s.stderrNote())
 	}
 	return nil
+}
+
+// forceStop ends the server without asking why (a step that failed before
+// it could be stopped in order).
+func (s *serverProc) forceStop() { _ = s.proc.Stop(serverStopGrace) }
+
+// exitText describes how a child ended: "signal 9 (killed)", "exit status 2".
+func exitText(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return fmt.Sprintf("signal %d (%s)", int(ws.Signal()), ws.Signal())
+		}
+		return fmt.Sprintf("exit status %d", ee.ExitCode())
+	}
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 func (s *serverProc) stderrNote() string {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,10 +47,22 @@ type measured struct {
 	// period (states, client and server socket queues).
 	Mid      *probe.SocketSummary
 	Warnings []string
-	// Err is set when the step could not be measured in full.
+	// Err is set when the step could not be measured in full: the server
+	// died, the driver failed.
 	Err error
 	// Interrupted is set when the run was cancelled during the step.
 	Interrupted bool
+}
+
+func (m *measured) warn(format string, a ...any) {
+	m.Warnings = append(m.Warnings, fmt.Sprintf(format, a...))
+}
+
+// fail records the first reason the step could not be measured in full.
+func (m *measured) fail(err error) {
+	if m.Err == nil {
+		m.Err = err
+	}
 }
 
 // stepEnv is what a step needs from the run.
@@ -61,104 +72,99 @@ type stepEnv struct {
 	serverCPUs []int
 	driverCPUs []int
 	hostNet    bool // no namespace: run in the caller's
-	workDir    string
-	logs       io.Writer
+	out        *outDir
 	applied    *appliedLimits
 }
 
 // runStep measures one client count in a fresh namespace.
-func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *measured {
+func runStep(ctx context.Context, env *stepEnv, clients, trial, index int, logs io.Writer) *measured {
 	m := &measured{Clients: clients, Trial: trial, ServerCores: len(env.serverCPUs)}
-	warn := func(format string, a ...any) { m.Warnings = append(m.Warnings, fmt.Sprintf(format, a...)) }
-
-	var ns *netns.NS
-	addr := "127.0.0.1:0"
-	if !env.hostNet {
-		var err error
-		ns, err = netns.New()
-		if err != nil {
-			m.Err = fmt.Errorf("create network namespace: %w", err)
-			return m
-		}
-		defer ns.Close()
-		env.applied.applySysctls(ns, env.phase.Limits)
-		if pr, err := ns.Sysctl("net.ipv4.ip_local_port_range"); err == nil {
-			m.PortRange = pr
-		}
-		addr = "127.0.0.1:" + strconv.Itoa(nsBasePort)
-	} else if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		m.PortRange = strings.TrimSpace(string(b)) // the host's: the phase's was not applied
-	}
-
-	statsPath := filepath.Join(env.workDir, fmt.Sprintf("stats-%d.sock", index))
-	srv, err := startServer(ctx, env.exe, ns, env.serverCPUs, serverArgs(env.phase, addr, statsPath), env.logs)
+	ns, addr, err := stepNamespace(env, m)
 	if err != nil {
-		m.Err = fmt.Errorf("start server: %w", err)
+		m.fail(err)
+		return m
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	statsPath := env.out.socket(fmt.Sprintf("stats-%d.sock", index))
+	srv, err := startServer(ctx, env, ns, addr, statsPath, logs)
+	if err != nil {
+		m.fail(fmt.Errorf("start server: %w", err))
 		m.Interrupted = ctx.Err() != nil
 		return m
 	}
-	stopServer := func() {
-		if err := srv.stop(); err != nil {
-			warn("%v", err)
-			if m.Err == nil {
-				m.Err = err
-			}
-		}
-	}
 	defer func() {
 		if srv != nil {
-			stopServer()
+			srv.forceStop()
 		}
 	}()
+	m.NoFile = env.applied.serverNoFile(srv.proc.Pid(), env.phase.Limits.NoFile)
+	measureStep(ctx, env, m, ns, srv, statsPath, logs)
+	if err := srv.stop(); err != nil {
+		m.fail(err)
+	}
+	srv = nil
+	if m.Driver == nil && m.Err == nil {
+		m.Err = errors.New("no driver summary")
+	}
+	return m
+}
+
+// stepNamespace makes the step's fresh namespace with the phase's sysctls
+// (nil and the host's loopback when the run uses the host's network), and
+// returns the server's first address in it.
+func stepNamespace(env *stepEnv, m *measured) (*netns.NS, string, error) {
+	if env.hostNet {
+		if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+			m.PortRange = strings.TrimSpace(string(b)) // the host's: the phase's was not applied
+		}
+		return nil, "127.0.0.1:0", nil
+	}
+	ns, err := netns.New()
+	if err != nil {
+		return nil, "", fmt.Errorf("create network namespace: %w", err)
+	}
+	env.applied.applySysctls(ns, env.phase.Limits)
+	if pr, err := ns.Sysctl("net.ipv4.ip_local_port_range"); err == nil {
+		m.PortRange = pr
+	}
+	return ns, "127.0.0.1:" + strconv.Itoa(nsBasePort), nil
+}
+
+// measureStep runs the driver against a ready server and reads every probe
+// around it: snapshots before and after, the sampler, the mid-step socket
+// table, the per-CPU times and the server's stats.
+func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, srv *serverProc, statsPath string, logs io.Writer) {
 	pid := srv.proc.Pid()
 	fs := probe.FS{}
-	if lim, err := fs.Limits(pid); err == nil {
-		if nf, ok := lim.NoFile(); ok {
-			m.NoFile = int(nf.Soft)
-		}
-	}
-	env.applied.checkNoFile("nofile", "server", env.phase.Limits.NoFile, m.NoFile)
-
 	stats := servers.NewStatsClient(statsPath)
 	defer stats.Close()
 	if err := stats.Reset(ctx); err != nil {
-		warn("server stats: %v", err)
+		m.warn("server stats: %v", err)
 	}
-
 	before := fs.Snapshot(pid)
 	cpuBefore, cpuErr := fs.CPUStat()
 	sampler := probe.NewSampler(fs, pid, sampleEvery)
-	sctx, stopSampling := context.WithCancel(context.Background())
-	sampled := make(chan struct{})
-	go func() { _ = sampler.Run(sctx); close(sampled) }()
-
-	midCtx, stopMid := context.WithCancel(ctx)
-	midDone := make(chan struct{})
-	go func() {
-		defer close(midDone)
-		d := env.phase.Driver
-		wait := d.Warmup.D() + d.Ramp.D() + d.Duration.D()/2
+	stopSampling := background(func(ctx context.Context) { _ = sampler.Run(ctx) })
+	d := env.phase.Driver
+	stopMid := background(func(ctx context.Context) {
 		select {
-		case <-time.After(wait):
+		case <-time.After(d.Warmup.D() + d.Ramp.D() + d.Duration.D()/2):
 			if sum, _, err := fs.Sockets(pid); err == nil {
 				m.Mid = &sum
 			}
-		case <-midCtx.Done():
+		case <-ctx.Done():
 		}
-	}()
-	sum, derr := runDriver(ctx, env.exe, ns, env.driverCPUs, driverArgs(env.phase, clients, srv.addrs), driverBudget(env.phase), env.logs)
+	})
+	sum, derr := runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
 	m.Driver = sum
 	if derr != nil {
-		if ctx.Err() != nil {
-			m.Interrupted = true
-		}
-		m.Err = fmt.Errorf("driver: %w", derr)
+		m.Interrupted = ctx.Err() != nil
+		m.fail(fmt.Errorf("driver: %w", derr))
 	}
-
 	stopMid()
-	<-midDone
 	stopSampling()
-	<-sampled
 	m.Peaks = sampler.Peaks()
 	after := fs.Snapshot(pid)
 	if cpuAfter, err := fs.CPUStat(); err == nil && cpuErr == nil {
@@ -168,31 +174,42 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int) *meas
 	m.Change = probe.Delta(before, after)
 	if snap, err := stats.Snapshot(context.Background()); err == nil {
 		m.Stats = &snap
-	} else {
-		warn("server stats: %v", err)
+	} else if !srv.proc.Exited() {
+		m.warn("server stats: %v", err)
 	}
-	if ns != nil {
-		if qs, err := probe.ListenQueuesIn(ns); err == nil {
-			m.Listeners = qs
-		} else {
-			warn("sock_diag: %v", err)
-		}
-	} else if qs, err := probe.ListenQueues(pid); err == nil {
-		m.Listeners = qs
-	}
-	stopServer()
-	srv = nil
+	m.Listeners = listenQueues(ns, pid, m)
 	m.Warnings = append(m.Warnings, sharedCores(m, env)...)
+	if srv.proc.Exited() {
+		return // the probes of a dead server only say that it is gone: the failure says so once
+	}
 	for _, w := range m.Change.Warnings {
-		warn("probe: %s", w)
+		m.warn("probe: %s", w)
 	}
 	for _, w := range m.Peaks.Warnings {
-		warn("sampler: %s", w)
+		m.warn("sampler: %s", w)
 	}
-	if m.Driver == nil && m.Err == nil {
-		m.Err = errors.New("no driver summary")
+}
+
+// background runs fn until the returned stop function is called; stop
+// waits for fn to return.
+func background(fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+// listenQueues reads the listeners with their backlog through sock_diag.
+func listenQueues(ns *netns.NS, pid int, m *measured) []probe.ListenQueue {
+	if ns == nil {
+		qs, _ := probe.ListenQueues(pid)
+		return qs
 	}
-	return m
+	qs, err := probe.ListenQueuesIn(ns)
+	if err != nil {
+		m.warn("sock_diag: %v", err)
+	}
+	return qs
 }
 
 // Shares of a pinned CPU that other work may take before a step says its

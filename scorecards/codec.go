@@ -7,11 +7,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/scalelab/scalelab/internal/atomicfile"
 )
 
 // MaxFileSize bounds the size of a scorecard Load accepts. Histograms and
@@ -105,14 +106,19 @@ func Load(path string) (*Scorecard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if sc.Status == StatusRunning {
+		if gone, why := sc.Owner.Gone(); gone {
+			sc.Status = StatusAbandoned
+			sc.Error = why
+		}
+	}
 	return sc, nil
 }
 
-// WriteFile writes sc to path atomically: it writes a temporary file in the
-// same directory, syncs it, renames it over path and syncs the directory,
-// so a reader (or a run killed half-way) only ever sees a whole card.
-// An invalid card is refused before anything is written.
-func WriteFile(path string, sc *Scorecard) (err error) {
+// WriteFile writes sc to path atomically (see package atomicfile), so a
+// reader, or a run killed half-way, only ever sees a whole card. An invalid
+// card is refused before anything is written.
+func WriteFile(path string, sc *Scorecard) error {
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("scorecards: write %s: %w", path, err)
 	}
@@ -120,37 +126,16 @@ func WriteFile(path string, sc *Scorecard) (err error) {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("scorecards: write %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("scorecards: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("scorecards: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("scorecards: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("scorecards: sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("scorecards: close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("scorecards: write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		// The rename is durable once the directory is synced; failing to
-		// sync it does not make the card invalid, so the error is ignored.
-		_ = d.Sync()
-		d.Close()
+	return nil
+}
+
+// WriteReport writes the Markdown report of sc to path atomically.
+func WriteReport(path string, sc *Scorecard) error {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return RenderReport(w, sc) }); err != nil {
+		return fmt.Errorf("scorecards: report: %w", err)
 	}
 	return nil
 }
@@ -176,6 +161,11 @@ func (sc *Scorecard) Validate() error {
 			if !f.Limit.Known() {
 				errs = append(errs, fmt.Errorf("steps[%d].verdict.also[%d].limit: unknown limit %q", i, j, f.Limit))
 			}
+		}
+		switch st.Ended {
+		case "", StepInterrupted, StepFailed:
+		default:
+			errs = append(errs, fmt.Errorf("steps[%d].ended %q, want interrupted or failed", i, st.Ended))
 		}
 		if !st.State.Known() {
 			errs = append(errs, fmt.Errorf("steps[%d].state %q, want clean, saturated or dropped", i, st.State))

@@ -186,6 +186,8 @@ func headerSection(sc *Scorecard) Section {
 		lead = fmt.Sprintf("This run was interrupted (%s).", measured)
 	case StatusFailed:
 		lead = fmt.Sprintf("This run failed (%s).", measured)
+	case StatusAbandoned:
+		lead = fmt.Sprintf("This run was abandoned (%s).", measured)
 	default:
 		lead = fmt.Sprintf("This run has an unknown status %q (%s).", sc.Status, measured)
 	}
@@ -456,8 +458,11 @@ func stepHeading(st Step, trials bool) string {
 }
 
 // fmtVerdict is a step's limit with its state when it is not clean:
-// "`queueing` (saturated)".
+// "`queueing` (saturated)"; a step cut short is "not judged (interrupted)".
 func fmtVerdict(st Step) string {
+	if !st.Judged() {
+		return "not judged (" + string(st.Ended) + ")"
+	}
 	if st.State == "" || st.State == attrib.Clean {
 		return fmtLimit(st.Verdict.Limit)
 	}
@@ -478,6 +483,13 @@ func analysisSections(sc *Scorecard) []Section {
 		s := Section{Level: 3, Heading: stepHeading(st, trials)}
 		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("Success %s, %s requests/s, p99 %s ms.",
 			units.Pct(float64(st.SuccessRate)), units.Rate(float64(st.RPS)), units.MSValue(float64(st.LatencyMS.P99)))))
+		if !st.Judged() {
+			text := "The numbers cover only part of the measured window, so the step is not judged."
+			if st.Failure != "" {
+				text = strings.TrimSuffix(st.Failure, ".") + ". " + text
+			}
+			s.Blocks = append(s.Blocks, Warning{Lead: fmt.Sprintf("This step did not run to its end (%s).", st.Ended), Text: text})
+		}
 		if len(st.Verdict.Evidence) > 0 {
 			s.Blocks = append(s.Blocks, Bullets{Lead: "Evidence:", Items: st.Verdict.Evidence})
 		} else {

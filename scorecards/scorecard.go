@@ -24,18 +24,20 @@ const Schema = "scalelab/scorecard/v1"
 type Status string
 
 // The states of a run. The runner writes running after every step, then
-// one of the other three.
+// complete, interrupted or failed. Load turns a running card whose runner
+// is gone into abandoned.
 const (
 	StatusRunning     Status = "running"     // steps are still being measured
 	StatusComplete    Status = "complete"    // every step of the sweep ran
 	StatusInterrupted Status = "interrupted" // stopped early (signal, deadline); steps are partial
 	StatusFailed      Status = "failed"      // stopped by an error, in Scorecard.Error
+	StatusAbandoned   Status = "abandoned"   // still running on disk, but its runner is gone (killed)
 )
 
-// Known reports whether s is one of the four states.
+// Known reports whether s is one of the states.
 func (s Status) Known() bool {
 	switch s {
-	case StatusRunning, StatusComplete, StatusInterrupted, StatusFailed:
+	case StatusRunning, StatusComplete, StatusInterrupted, StatusFailed, StatusAbandoned:
 		return true
 	}
 	return false
@@ -43,9 +45,12 @@ func (s Status) Known() bool {
 
 // Scorecard is the full record of one phase run.
 type Scorecard struct {
-	Schema      string         `yaml:"schema"`          // always Schema
-	Status      Status         `yaml:"status"`          // running, complete, interrupted or failed
-	Error       string         `yaml:"error,omitempty"` // why the run failed or was interrupted
+	Schema string `yaml:"schema"`          // always Schema
+	Status Status `yaml:"status"`          // running, complete, interrupted, failed (or abandoned)
+	Error  string `yaml:"error,omitempty"` // why the run failed or was interrupted
+	// Owner names the runner process while the card is written, so that a
+	// reader can tell a run in progress from one whose runner was killed.
+	Owner       *Owner         `yaml:"owner,omitempty"`
 	Phase       PhaseInfo      `yaml:"phase"`
 	Environment Environment    `yaml:"environment"`
 	Applied     Applied        `yaml:"applied"` // limits as read back, and those not applied
@@ -110,15 +115,43 @@ type Config struct {
 
 // Step is one measured run at one client count (one trial): what was
 // measured (attrib.Step, with its typed server, driver and kernel evidence)
-// and how it was judged.
+// and how it was judged. A step that did not run to its end (Ended) is kept
+// for the record and never judged.
 type Step struct {
 	attrib.Step `yaml:",inline"`
+	// Ended is empty for a step measured to its end; interrupted or
+	// failed otherwise, with Failure saying what failed.
+	Ended   StepEnd `yaml:"ended,omitempty"`
+	Failure string  `yaml:"failure,omitempty"`
 	// State is how the step compares with the earlier ones: clean,
 	// saturated (throughput flat while latency grew) or dropped (success
 	// below the threshold, clients starved, or throughput fell).
 	State    attrib.State   `yaml:"state,omitempty"`
 	Verdict  attrib.Verdict `yaml:"verdict"`
 	Warnings []string       `yaml:"warnings,omitempty"` // what may make the step less trustworthy (TIME_WAIT not drained, ...)
+}
+
+// StepEnd says how a step that did not run to its end ended.
+type StepEnd string
+
+// The ends of a step cut short.
+const (
+	StepInterrupted StepEnd = "interrupted" // a signal cut it short: its numbers cover part of the window
+	StepFailed      StepEnd = "failed"      // the server or the driver failed during it
+)
+
+// Judged reports whether the step ran to its end, so that its numbers may
+// be judged.
+func (s Step) Judged() bool { return s.Ended == "" }
+
+// Owner identifies a process on one boot of one machine.
+type Owner struct {
+	PID int `yaml:"pid"`
+	// StartTime is the process's start in clock ticks since boot
+	// (/proc/PID/stat field 22): a reused pid has another.
+	StartTime uint64 `yaml:"start_time"`
+	// BootID is /proc/sys/kernel/random/boot_id.
+	BootID string `yaml:"boot_id"`
 }
 
 // New starts a scorecard for phase p with status running: the phase

@@ -47,7 +47,13 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fmt.Fprintf(stdout, "sweep: %v clients x %d trial(s), about %s; writing %s\n", p.Sweep.Clients, p.Sweep.Trials, p.Estimate().Round(time.Second), dir)
 	card, err := runner.Run(ctx, p, runner.Options{OutDir: dir, Log: stdout, HostNetwork: *hostNet})
 	if card != nil {
-		printOutcome(stdout, card, dir)
+		printOutcome(stdout, card)
+	}
+	switch {
+	case errors.Is(err, runner.ErrWrite):
+		return fmt.Errorf("run: %w; %s and %s in %s are from the last step that could be written", err, runner.ScorecardFile, runner.ReportFile, dir)
+	case card != nil:
+		printFiles(stdout, dir)
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -58,10 +64,13 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	return nil
 }
 
-// printOutcome prints the short summary of a run and where its files are.
-func printOutcome(w io.Writer, card *scorecards.Scorecard, dir string) {
+// printOutcome prints the short summary of a run.
+func printOutcome(w io.Writer, card *scorecards.Scorecard) {
 	s := card.Summary
 	fmt.Fprintf(w, "\nstatus: %s\n", card.Status)
+	if card.Error != "" {
+		fmt.Fprintf(w, "why:            %s\n", card.Error)
+	}
 	if sp := s.SweetSpot; sp != nil {
 		fmt.Fprintf(w, "sweet spot:     %s, %s rps, %s success\n", units.Clients(sp.Clients), units.Rate(float64(sp.RPS)), units.Pct(float64(sp.SuccessRate)))
 	} else {
@@ -81,6 +90,10 @@ func printOutcome(w io.Writer, card *scorecards.Scorecard, dir string) {
 	for _, n := range card.Applied.NotApplied {
 		fmt.Fprintf(w, "WARNING not applied: %s: %s\n", n.What, n.Why)
 	}
+}
+
+// printFiles says where the card and the report are.
+func printFiles(w io.Writer, dir string) {
 	fmt.Fprintf(w, "scorecard:      %s\nreport:         %s\n", filepath.Join(dir, runner.ScorecardFile), filepath.Join(dir, runner.ReportFile))
 }
 
