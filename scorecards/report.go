@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -400,7 +399,7 @@ func resultsSection(sc *Scorecard) Section {
 		}
 		row = append(row, units.Int(st.Requests), units.Pct(float64(st.SuccessRate)), units.Int(st.Clients-st.ClientsStarved)+"/"+units.Int(st.Clients), units.Rate(float64(st.RPS)),
 			units.MSValue(float64(st.LatencyMS.P50)), units.MSValue(float64(st.LatencyMS.P99)), units.MSValue(float64(st.LatencyMS.Max)), units.MSValue(float64(st.ConnectMS.P99)),
-			topCounts(st.Errors, 3), fmtVerdict(st))
+			units.Counts(st.Errors, 3), fmtVerdict(st))
 		t.Rows = append(t.Rows, row)
 	}
 	s.Blocks = append(s.Blocks, Paragraph("RPS counts successful responses per second over the measured window; "+
@@ -502,62 +501,13 @@ func analysisSections(sc *Scorecard) []Section {
 			}
 			s.Blocks = append(s.Blocks, Bullets{Lead: "Also moved:", Items: items})
 		}
-		s.Blocks = append(s.Blocks, Bullets{Lead: "Measured:", Items: measuredFacts(st)})
+		s.Blocks = append(s.Blocks, Bullets{Lead: "Measured:", Items: st.Facts()})
 		if len(st.Warnings) > 0 {
 			s.Blocks = append(s.Blocks, Bullets{Lead: "Warnings:", Items: st.Warnings})
 		}
 		out = append(out, s)
 	}
 	return out
-}
-
-// measuredFacts lists the step's server, driver and kernel numbers.
-func measuredFacts(st Step) []string {
-	sv := st.Server
-	server := fmt.Sprintf("Server: CPU %s%% of a core, RSS %s MB, open fds up to %s", units.Float(float64(sv.CPUPct), 1),
-		units.Float(float64(sv.RSSMB), 1), units.Int(sv.FDsMax))
-	if sv.NoFile > 0 {
-		server += " of " + units.Int(sv.NoFile)
-	}
-	server += fmt.Sprintf(", %s accepted, accept errors %s", units.Int(sv.Accepted), topCounts(sv.AcceptErrors, 4))
-	if sv.Workers > 0 {
-		server += fmt.Sprintf(", busy workers up to %s of %s", units.Int(sv.BusyWorkersMax), units.Int(sv.Workers))
-	}
-	if sv.QueueCap > 0 {
-		server += fmt.Sprintf(", queue up to %s of %s", units.Int(sv.QueueMax), units.Int(sv.QueueCap))
-	}
-	if sv.Backlog > 0 {
-		server += fmt.Sprintf(", accept queue up to %s of %s", units.Int(sv.ListenQueueMax), units.Int(sv.Backlog))
-	}
-	server += fmt.Sprintf(", handler p99 %s ms.", units.MSValue(float64(sv.HandlerMS.P99)))
-
-	dr := st.Driver
-	driver := fmt.Sprintf("Driver: CPU %s%% of a core", units.Float(float64(dr.CPUPct), 1))
-	if dr.CPUs > 0 {
-		driver += fmt.Sprintf(" (%s available)", units.Plural(dr.CPUs, "core", "cores"))
-	}
-	driver += fmt.Sprintf(", RSS %s MB", units.Float(float64(dr.RSSMB), 1))
-	if st.ClientsStarved > 0 {
-		driver += fmt.Sprintf(", %s of %s clients got no answer", units.Int(st.ClientsStarved), units.Int(st.Clients))
-	}
-	if dr.FDsMax > 0 {
-		driver += ", open fds up to " + units.Int(dr.FDsMax)
-		if dr.NoFile > 0 {
-			driver += " of " + units.Int(dr.NoFile)
-		}
-	}
-	driver += fmt.Sprintf(", connect p99 %s ms.", units.MSValue(float64(st.ConnectMS.P99)))
-
-	kernel := "Kernel: no counter recorded."
-	if counts := st.Kernel.Counts(); len(counts) > 0 {
-		sort.Slice(counts, func(i, j int) bool { return counts[i].Name < counts[j].Name })
-		parts := make([]string, len(counts))
-		for i, c := range counts {
-			parts[i] = fmt.Sprintf("`%s` %s", c.Name, units.Int(c.Value))
-		}
-		kernel = "Kernel: " + strings.Join(parts, ", ") + "."
-	}
-	return []string{server, driver, kernel}
 }
 
 func nextSection(sc *Scorecard) Section {
@@ -742,47 +692,6 @@ func environmentSection(sc *Scorecard) Section {
 			{"Scorecard schema", orNot(sc.Schema)},
 		},
 	}}}
-}
-
-// countEntry is one class of a counter map.
-type countEntry struct {
-	Name string
-	N    int64
-}
-
-// sortedCounts returns the non-zero entries, largest first, then by name.
-func sortedCounts(m map[string]int64) []countEntry {
-	var out []countEntry
-	for k, v := range m {
-		if v != 0 {
-			out = append(out, countEntry{k, v})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].N != out[j].N {
-			return out[i].N > out[j].N
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
-}
-
-// topCounts formats the largest classes of a counter map:
-// "`connect_timeout` 3,592, `reset` 12 (+2 more)"; "none" when all are zero.
-func topCounts(m map[string]int64, top int) string {
-	entries := sortedCounts(m)
-	if len(entries) == 0 {
-		return "none"
-	}
-	var parts []string
-	for i, e := range entries {
-		if i == top {
-			parts[len(parts)-1] += fmt.Sprintf(" (+%d more)", len(entries)-top)
-			break
-		}
-		parts = append(parts, fmt.Sprintf("`%s` %s", e.Name, units.Int(e.N)))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // fmtCPUs formats a CPU list: "0", "0, 1".

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/golden"
+	"github.com/scalelab/scalelab/units"
 )
 
 // checkGolden compares got with testdata/name (rewritten with -update).
@@ -419,9 +420,9 @@ func TestReportHelpers(t *testing.T) {
 	tests := []struct {
 		name, got, want string
 	}{
-		{"counts", topCounts(map[string]int64{"a": 1, "b": 5, "c": 5, "d": 0}, 3), "`b` 5, `c` 5, `a` 1"},
-		{"counts more", topCounts(map[string]int64{"a": 1, "b": 2, "c": 3}, 2), "`c` 3, `b` 2 (+1 more)"},
-		{"counts none", topCounts(map[string]int64{"a": 0}, 3), "none"},
+		{"counts", units.Counts(map[string]int64{"a": 1, "b": 5, "c": 5, "d": 0}, 3), "`b` 5, `c` 5, `a` 1"},
+		{"counts more", units.Counts(map[string]int64{"a": 1, "b": 2, "c": 3}, 2), "`c` 3, `b` 2 (+1 more)"},
+		{"counts none", units.Counts(map[string]int64{"a": 0}, 3), "none"},
 		{"cell escape", cellEscape("a|b\nc"), `a\|b c`},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,9 @@
 package units
 
 import (
+	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -128,3 +130,37 @@ func Clients(n int) string { return Plural(n, "client", "clients") }
 
 // Cores formats a CPU count: "1 core", "2 cores".
 func Cores(n int) string { return Plural(n, "core", "cores") }
+
+// Counts formats the largest non-zero entries of a count map, largest
+// first then by name, in Markdown code style: "`connect_timeout` 3,592,
+// `reset` 12 (+2 more)"; "none" when all are zero.
+func Counts(m map[string]int64, top int) string {
+	type entry struct {
+		name string
+		n    int64
+	}
+	var es []entry
+	for k, v := range m {
+		if v != 0 {
+			es = append(es, entry{k, v})
+		}
+	}
+	if len(es) == 0 {
+		return "none"
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].n != es[j].n {
+			return es[i].n > es[j].n
+		}
+		return es[i].name < es[j].name
+	})
+	var parts []string
+	for i, e := range es {
+		if i == top {
+			parts[len(parts)-1] += fmt.Sprintf(" (+%d more)", len(es)-top)
+			break
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %s", e.name, Int(e.n)))
+	}
+	return strings.Join(parts, ", ")
+}
