@@ -27,7 +27,11 @@ func (st Step) Facts() []string {
 	if sv.Backlog > 0 {
 		server += fmt.Sprintf(", accept queue up to %s of %s", units.Int(sv.ListenQueueMax), units.Int(sv.Backlog))
 	}
-	server += fmt.Sprintf(", handler p99 %s ms.", units.MSValue(float64(sv.HandlerMS.P99)))
+	server += fmt.Sprintf(", handler p99 %s ms", units.MSValue(float64(sv.HandlerMS.P99)))
+	if sv.CPUPerRequest > 0 {
+		server += ", " + sv.CPUPerRequest.String() + " of CPU per request"
+	}
+	server += "."
 
 	dr := st.Driver
 	driver := fmt.Sprintf("Driver: CPU %s%% of a core", units.Float(float64(dr.CPUPct), 1))

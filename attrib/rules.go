@@ -180,9 +180,13 @@ func cpuEvidence(s Step) []string {
 	c := s.serverCores()
 	full := BusyCPU * float64(c)
 	own, busy := float64(s.Server.CPUPct), s.Kernel.ServerCPUsBusyPct()
+	perRequest := ""
+	if d := s.Server.CPUPerRequest; d > 0 {
+		perRequest = fmt.Sprintf(", %s of CPU per request", d)
+	}
 	switch {
 	case own >= full:
-		return []string{fmt.Sprintf("server CPU %.0f%% of %s", own, units.Cores(c))}
+		return []string{fmt.Sprintf("server CPU %.0f%% of %s%s", own, units.Cores(c), perRequest)}
 	case busy >= full:
 		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%: the core was full, shared with other work",
 			units.Cores(c), busy, own)}

@@ -84,6 +84,9 @@ type ServerEvidence struct {
 	ListenQueueMax int              `yaml:"listen_queue_max"`           // longest accept queue (Recv-Q) seen
 	Backlog        int              `yaml:"backlog"`                    // the listener's effective backlog (Send-Q; 0: unknown)
 	Cores          int              `yaml:"cores,omitempty"`            // CPUs the server may run on (0: unknown, taken as 1)
+	// CPUPerRequest is the server's CPU time per request it handled over
+	// the step (the utilization law, D = U / X), in microseconds.
+	CPUPerRequest units.Micros `yaml:"cpu_us_per_request,omitempty"`
 }
 
 // DriverEvidence is what the load driver reported about itself.

@@ -115,6 +115,12 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 		sv.Accepted = int64(s.Accepted)
 		sv.OpenConnsMax = int(s.OpenConnsPeak)
 		sv.Requests = int64(s.Requests)
+		if b := m.StatsBefore; b != nil {
+			sv.Requests -= int64(b.Requests)
+		}
+		if c := m.Change; c != nil && sv.Requests > 0 {
+			sv.CPUPerRequest = units.Micros(c.CPUSeconds * 1e6 / float64(sv.Requests))
+		}
 		sv.Workers, sv.BusyWorkersMax = int(s.Workers), int(s.BusyPeak)
 		sv.QueueCap, sv.QueueMax = int(s.QueueCap), int(s.QueuePeak)
 		sv.HandlerMS = handlerLatency(s.HandlerMs)

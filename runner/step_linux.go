@@ -33,6 +33,9 @@ type measured struct {
 	Change         *probe.Change
 	Peaks          probe.Peaks
 	Stats          *servers.Snapshot
+	// StatsBefore is the server's stats when the measurement began: its
+	// counters count from the server's start.
+	StatsBefore *servers.Snapshot
 	// Listeners are read through sock_diag after the run (with backlog).
 	Listeners []probe.ListenQueue
 	NoFile    int // server soft RLIMIT_NOFILE read back (0: unknown)
@@ -142,6 +145,9 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, s
 	defer stats.Close()
 	if err := stats.Reset(ctx); err != nil {
 		m.warn("server stats: %v", err)
+	}
+	if snap, err := stats.Snapshot(ctx); err == nil {
+		m.StatsBefore = &snap
 	}
 	before := fs.Snapshot(pid)
 	cpuBefore, cpuErr := fs.CPUStat()
