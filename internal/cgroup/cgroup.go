@@ -55,6 +55,7 @@ type UnavailableError struct {
 	V2 string // why v2 does not work, e.g. "v2 at /sys/fs/cgroup/unified has controllers [hugetlb]"
 }
 
+// Error names both reasons: "no cgroup CPU controller: v1 ..., v2 ...".
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("%v: %s, %s", ErrNoController, e.V1, e.V2)
 }

@@ -183,7 +183,7 @@ func (c *Controller) New(name string, share float64) (*Group, error) {
 	g.dir = filepath.Join(c.Parent, g.name)
 	if err := os.Mkdir(g.dir, 0o755); err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, fmt.Errorf("%w: make %s: %w", ErrNotPermitted, g.dir, err)
+			return nil, fmt.Errorf("%w: %w", ErrNotPermitted, err)
 		}
 		if errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("cgroup: make %s: this process already has a group named %q", g.dir, name)
