@@ -131,11 +131,14 @@ type KernelEvidence struct {
 	DriverCPUsTasksPct   *int64 `yaml:"driver_cpus_tasks_pct,omitempty"`   // driver's CPUs: any task
 	EstablishedMid       *int64 `yaml:"established_mid,omitempty"`         // ESTABLISHED sockets, mid-step
 	InUse                *int64 `yaml:"inuse,omitempty"`                   // TCP sockets in use at the end (sockstat)
+	LoopbackDrops        *int64 `yaml:"lo_drops,omitempty"`                // packets the lo interface dropped (rx + tx)
 	PortRangeSize        *int64 `yaml:"port_range_size,omitempty"`         // ephemeral ports in the namespace
 	ServerCPUsSoftIRQPct *int64 `yaml:"server_cpus_softirq_pct,omitempty"` // server's CPUs: softirq
 	ServerCPUsStealPct   *int64 `yaml:"server_cpus_steal_pct,omitempty"`   // server's CPUs: stolen by the hypervisor
 	ServerCPUsTasksPct   *int64 `yaml:"server_cpus_tasks_pct,omitempty"`   // server's CPUs: any task
 	ServerSendQBytesMid  *int64 `yaml:"server_sendq_bytes_mid,omitempty"`  // unsent bytes on server sockets, mid-step
+	SoftnetDropped       *int64 `yaml:"softnet_dropped,omitempty"`         // host: packets dropped, a CPU's backlog queue full (netdev_max_backlog)
+	SoftnetSqueezed      *int64 `yaml:"softnet_squeezed,omitempty"`        // host: times packet processing ran out of budget
 	TimeWait             *int64 `yaml:"tw,omitempty"`                      // TIME_WAIT sockets at the end (sockstat)
 	TimeWaitMax          *int64 `yaml:"tw_max,omitempty"`                  // most TIME_WAIT sockets seen during the step
 }

@@ -116,7 +116,7 @@ func captureProc(t *testing.T, h *helper, as int) {
 	writeFile(t, filepath.Join("testdata", "sockdiag", strconv.Itoa(as)+".frames"), frames)
 
 	src := filepath.Join("/proc", strconv.Itoa(h.pid))
-	for _, name := range []string{"net/netstat", "net/snmp", "net/sockstat", "net/sockstat6", "net/tcp", "net/tcp6", "limits", "stat", "status"} {
+	for _, name := range []string{"net/netstat", "net/snmp", "net/sockstat", "net/sockstat6", "net/tcp", "net/tcp6", "net/dev", "net/softnet_stat", "limits", "stat", "status"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -146,6 +146,7 @@ func captureProc(t *testing.T, h *helper, as int) {
 var fuzzTargets = map[string]string{
 	"net/netstat": "FuzzParseCounters", "net/snmp": "FuzzParseCounters",
 	"net/sockstat": "FuzzParseSockstat", "net/sockstat6": "FuzzParseSockstat",
+	"net/dev": "FuzzParseNetDev", "net/softnet_stat": "FuzzParseSoftnet",
 	"net/tcp": "FuzzParseTCP", "net/tcp6": "FuzzParseTCP",
 	"limits": "FuzzParseLimits", "stat": "FuzzParseStat", "status": "FuzzParseStatus",
 }

@@ -20,6 +20,10 @@ type Snapshot struct {
 	Sockstat Sockstat
 	// Sockets summarizes /proc/PID/net/tcp and tcp6.
 	Sockets SocketSummary
+	// NetDev holds the interface counters of the namespace
+	// (/proc/PID/net/dev); Softnet the host's per-CPU packet queues.
+	NetDev  NetDev
+	Softnet Softnet
 	// Listeners are the namespace's listening sockets with their accept
 	// queues: from sock_diag (with Backlog) when Take read it, otherwise
 	// from /proc/PID/net/tcp (Backlog -1).
@@ -63,6 +67,12 @@ func (fs FS) Snapshot(pid int) *Snapshot {
 	if err != nil {
 		warn(err.Error())
 	}
+	if s.NetDev, err = fs.NetDev(pid); err != nil {
+		warn(err.Error())
+	}
+	if s.Softnet, err = fs.Softnet(pid); err != nil {
+		warn(err.Error())
+	}
 	s.Listeners = append([]ListenQueue(nil), s.Sockets.Listeners...)
 	return s
 }
@@ -80,6 +90,12 @@ type Change struct {
 	// TCPExt and TCP are the typed deltas of the counters the lab uses.
 	TCPExt TCPExt
 	TCP    TCP
+	// Loopback is the change of the lo interface's counters (NetDevRead
+	// false when either snapshot lacks it); Softnet the change of the
+	// host's per-CPU packet queues.
+	Loopback   Iface
+	NetDevRead bool
+	Softnet    Softnet
 	// Sockstat, Sockets, Listeners and Process are gauges: after-values.
 	Sockstat  Sockstat
 	Sockets   SocketSummary
@@ -116,6 +132,20 @@ func Delta(before, after *Snapshot) *Change {
 		c.SNMP, w = DeltaCounters(before.SNMP, after.SNMP)
 		c.Warnings = append(c.Warnings, prefix("snmp: ", w)...)
 		c.TCP, _ = c.SNMP.TCP()
+	}
+	if b, ok := before.NetDev["lo"]; ok {
+		if a, ok := after.NetDev["lo"]; ok {
+			c.NetDevRead = true
+			c.Loopback = Iface{
+				RxBytes: a.RxBytes - b.RxBytes, RxPackets: a.RxPackets - b.RxPackets, RxErrs: a.RxErrs - b.RxErrs, RxDrop: a.RxDrop - b.RxDrop,
+				TxBytes: a.TxBytes - b.TxBytes, TxPackets: a.TxPackets - b.TxPackets, TxErrs: a.TxErrs - b.TxErrs, TxDrop: a.TxDrop - b.TxDrop,
+			}
+		}
+	}
+	c.Softnet = Softnet{
+		Processed:   after.Softnet.Processed - before.Softnet.Processed,
+		Dropped:     after.Softnet.Dropped - before.Softnet.Dropped,
+		TimeSqueeze: after.Softnet.TimeSqueeze - before.Softnet.TimeSqueeze,
 	}
 	switch {
 	case before.PID != after.PID:

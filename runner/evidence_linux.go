@@ -158,6 +158,10 @@ func kernelEvidence(m *measured) attrib.KernelEvidence {
 			k.RetransSegs, k.OutRsts = attrib.Of(t.RetransSegs), attrib.Of(t.OutRsts)
 		}
 		k.TimeWait, k.InUse = attrib.Of(c.Sockstat.TimeWait), attrib.Of(c.Sockstat.TCPInUse)
+		if c.NetDevRead {
+			k.LoopbackDrops = attrib.Of(c.Loopback.RxDrop + c.Loopback.TxDrop)
+		}
+		k.SoftnetDropped, k.SoftnetSqueezed = attrib.Of(c.Softnet.Dropped), attrib.Of(c.Softnet.TimeSqueeze)
 		k.TimeWaitMax = attrib.Of(max(c.Sockstat.TimeWait, m.Peaks.TimeWait))
 	}
 	if n := portRangeSize(m); n > 0 {
