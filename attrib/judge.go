@@ -6,17 +6,14 @@ import (
 	"github.com/scalelab/scalelab/units"
 )
 
-// Thresholds of the drop detection.
+// RulesVersion names the rules that judged a scorecard: a card judged by
+// other rules is not judged again against its recorded verdicts.
+// Version 2 judges each trial by its own evidence (USE, causal chain) and
+// each client count over its trials with significance.
+const RulesVersion = 2
+
+// Thresholds of the break detection.
 const (
-	// FallRatio: throughput below this share of the best earlier step,
-	// with more clients, is a drop.
-	FallRatio = 0.90
-	// FlatGrowth: throughput growing less than this while clients grew by
-	// at least ClientGrowth and the median latency by LatencyGrowth is
-	// saturation.
-	FlatGrowth    = 1.10
-	ClientGrowth  = 1.5
-	LatencyGrowth = 1.5
 	// CollapseRatio: the second half of a step averaging below this share
 	// of its best second is a collapse within the step (ports filling up,
 	// a server that stopped); CollapseMinSeconds is the shortest timeline
@@ -31,16 +28,21 @@ type Finding struct {
 	Evidence []string `yaml:"evidence" json:"evidence"`
 }
 
-// Verdict names the limit that stopped a step, with the measured facts that
-// prove it, as a scorecard records it.
+// Verdict names the limit that capped a step, with the measured facts that
+// prove it and the consequences that followed, as a scorecard records it.
 type Verdict struct {
-	// Limit is the first limit in Order whose evidence moved, when the
-	// step is not clean; None otherwise.
+	// Limit is the root limit: the bottleneck's; None when no resource
+	// ran out.
 	Limit Limit `yaml:"limit" json:"limit"`
+	// Resource is the bottleneck itself ("server CPU", "driver fds").
+	Resource Resource `yaml:"resource,omitempty" json:"resource,omitempty"`
 	// Evidence are the measured facts proving Limit, e.g. "server accept
 	// EMFILE: 340".
 	Evidence []string `yaml:"evidence" json:"evidence"`
-	// Also lists the other limits whose evidence moved.
+	// Chain lists the consequences of the root, each with its numbers.
+	Chain []string `yaml:"chain,omitempty" json:"chain,omitempty"`
+	// Also lists other limits that ran out on their own (not as
+	// consequences of the root).
 	Also []Finding `yaml:"also,omitempty" json:"also,omitempty"`
 }
 
@@ -50,72 +52,66 @@ type Judgment struct {
 	State State
 	// Reason says why the step is not clean, with numbers.
 	Reason string
+	// Diagnosis is the bottleneck analysis the verdict comes from.
+	Diagnosis Diagnosis
 	Verdict
 }
 
-// Judge attributes step s. earlier are the steps of the same phase with
-// fewer clients, in sweep order; threshold is the phase's success threshold
-// (0..1).
-func Judge(s Step, earlier []Step, threshold float64) Judgment {
+// Judge judges one step (one trial) by its own evidence, which is
+// decisive from one trial: it dropped when the server stopped coping
+// (success below threshold (0..1), clients starved, nothing answered, or a
+// collapse within the step); it saturated when a resource ran out while it
+// coped; it is clean otherwise. The verdict names the root of the
+// bottleneck and the chain of its consequences. Whether throughput fell as
+// clients grew is a relative claim, judged over trials by Levels.
+func Judge(s Step, threshold float64) Judgment {
 	j := Judgment{State: Clean, Verdict: Verdict{Limit: None}}
-	j.State, j.Reason = classify(s, earlier, threshold)
-	found := Findings(s)
-	if j.State == Clean {
-		j.Also = found
+	d := s.Diagnose()
+	j.Diagnosis = d
+	reason := breakReason(s, threshold)
+	switch {
+	case reason != "":
+		j.State, j.Reason = Dropped, reason
+	case d.Root != "":
+		j.State, j.Reason = Saturated, fmt.Sprintf("%s ran out while every request was answered", d.Root)
+	}
+	if d.Root == "" {
+		if j.State == Dropped {
+			j.Evidence = []string{reason + "; no resource ran out, so the lab cannot name the cause"}
+		}
 		return j
 	}
-	if len(found) == 0 {
-		j.Evidence = []string{j.Reason + "; no limit's evidence moved, so the lab cannot name the cause"}
-		return j
+	j.Limit, j.Resource, j.Chain = d.Root.Limit(), d.Root, d.Chain
+	if reason != "" {
+		j.Evidence = append(j.Evidence, reason)
 	}
-	j.Limit = found[0].Limit
-	j.Evidence = []string{j.Reason}
-	for _, e := range found[0].Evidence {
-		if e != j.Reason {
+	for _, e := range d.Evidence {
+		if e != reason {
 			j.Evidence = append(j.Evidence, e)
 		}
 	}
-	j.Also = found[1:]
+	for _, r := range d.Independent {
+		j.Also = append(j.Also, Finding{Limit: r.Limit(), Evidence: s.rootEvidence(r)})
+	}
 	return j
 }
 
-func classify(s Step, earlier []Step, threshold float64) (State, string) {
-	if s.Requests > 0 && float64(s.SuccessRate) < threshold {
-		return Dropped, fmt.Sprintf("success %s < threshold %s (%s of %s requests failed)",
+// breakReason says why a step broke, or "" when it coped.
+func breakReason(s Step, threshold float64) string {
+	switch {
+	case s.Requests > 0 && float64(s.SuccessRate) < threshold:
+		return fmt.Sprintf("success %s < threshold %s (%s of %s requests failed)",
 			units.Pct(float64(s.SuccessRate)), units.Pct(threshold), units.Int(s.Requests-s.OK), units.Int(s.Requests))
-	}
-	if s.Clients > 0 && float64(s.ClientsStarved) > (1-threshold)*float64(s.Clients) {
-		return Dropped, fmt.Sprintf("%s of %s clients got no answer", units.Int(s.ClientsStarved), units.Int(s.Clients))
-	}
-	if s.Requests == 0 {
-		return Dropped, "no request was answered"
+	case s.Clients > 0 && float64(s.ClientsStarved) > (1-threshold)*float64(s.Clients):
+		return fmt.Sprintf("%s of %s clients got no answer", units.Int(s.ClientsStarved), units.Int(s.Clients))
+	case s.Requests == 0 || s.OK == 0:
+		return "no request was answered"
 	}
 	if peak, at, tail, ok := collapse(s.Timeline); ok {
-		return Dropped, fmt.Sprintf("throughput collapsed within the step: %s requests in second %d, %s per second on average over the second half",
+		return fmt.Sprintf("throughput collapsed within the step: %s requests in second %d, %s per second on average over the second half",
 			units.Rate(peak), at+1, units.Rate(tail))
 	}
-	var best *Step
-	for i := range earlier {
-		if e := &earlier[i]; e.Clients < s.Clients && (best == nil || e.RPS > best.RPS) {
-			best = e
-		}
-	}
-	if best != nil && float64(s.RPS) < FallRatio*float64(best.RPS) {
-		return Dropped, fmt.Sprintf("throughput fell to %s rps from %s rps at %s (%+.0f%%) while clients grew to %s",
-			units.Rate(float64(s.RPS)), units.Rate(float64(best.RPS)), units.Clients(best.Clients),
-			100*(float64(s.RPS/best.RPS)-1), units.Int(s.Clients))
-	}
-	if len(earlier) > 0 {
-		prev := earlier[len(earlier)-1]
-		if prev.Clients > 0 && prev.RPS > 0 && prev.LatencyMS.P50 > 0 &&
-			float64(s.Clients) >= ClientGrowth*float64(prev.Clients) &&
-			float64(s.RPS) < FlatGrowth*float64(prev.RPS) && float64(s.LatencyMS.P50) >= LatencyGrowth*float64(prev.LatencyMS.P50) {
-			return Saturated, fmt.Sprintf("throughput flat (%s -> %s rps, %+.0f%%) while clients grew x%.1f and median latency x%.1f",
-				units.Rate(float64(prev.RPS)), units.Rate(float64(s.RPS)), 100*(float64(s.RPS/prev.RPS)-1),
-				float64(s.Clients)/float64(prev.Clients), float64(s.LatencyMS.P50/prev.LatencyMS.P50))
-		}
-	}
-	return Clean, ""
+	return ""
 }
 
 // collapse finds a timeline whose second half averages below CollapseRatio

@@ -108,29 +108,3 @@ func (o Outcome) Known() bool {
 	}
 	return false
 }
-
-// NextRung suggests what to try after a phase capped by l.
-func NextRung(l Limit) string {
-	switch l {
-	case FD:
-		return "Raise RLIMIT_NOFILE (limits.nofile) above the connections the server must hold at once: " +
-			"each open connection costs one descriptor on each side (phase 6 runs with nofile 20,000)."
-	case Port:
-		return "Stop spending a port per request: keep connections open (driver.keepalive: true, phase 3), " +
-			"spread clients over more server ports (server.listeners), or widen limits.port_range and let the " +
-			"kernel reuse TIME_WAIT ports (tcp_tw_reuse 1)."
-	case Backlog:
-		return "Let the accept queue absorb the burst: raise server.backlog and limits.somaxconn together, " +
-			"accept faster, or spread the connects over a ramp (driver.ramp)."
-	case Queueing:
-		return "Stop tying a worker to each open connection: serve with a goroutine per connection " +
-			"(phase 6, net/http) or an event loop (phase 8, gnet), or size the pool for the clients you expect."
-	case CPU:
-		return "Spend less CPU per request (phase 7, fasthttp; phase 8, gnet) or give the server more cores; " +
-			"more clients will only add latency."
-	case Client:
-		return "The driver, not the server, is saturated: give it more CPU or split it into shards " +
-			"(--shard i/N) before drawing conclusions about the server."
-	}
-	return "No limit was reached: extend the sweep to more clients (sweep.clients) or use a costlier handler (driver.path)."
-}

@@ -15,6 +15,10 @@ const (
 	// IdleCPU is the server CPU (percent of its cores) below which it has
 	// room to spare.
 	IdleCPU = 70.0
+	// CPUWait is the time (percent of the step) the server's threads must
+	// have waited for a CPU before a core full of other work counts as the
+	// server's limit: a light server on a busy core is hardly delayed.
+	CPUWait = 25.0
 	// NearFull is the share of a limit (fds of nofile, TIME_WAIT of the
 	// port range) taken as having reached it.
 	NearFull = 0.95
@@ -146,7 +150,7 @@ func queueingEvidence(s Step) []string {
 	}
 	// Workers all busy on a full CPU are the CPU's limit, not the pool's,
 	// unless the pool leaves clients with no answer at all.
-	if s.serverBusyPct() >= BusyCPU*float64(s.serverCores()) && s.ClientsStarved == 0 {
+	if len(cpuEvidence(s)) > 0 && s.ClientsStarved == 0 {
 		return nil
 	}
 	ev := []string{fmt.Sprintf("workers busy %d/%d", sv.BusyWorkersMax, sv.Workers)}
@@ -187,9 +191,9 @@ func cpuEvidence(s Step) []string {
 	switch {
 	case own >= full:
 		return []string{fmt.Sprintf("server CPU %.0f%% of %s%s", own, units.Cores(c), perRequest)}
-	case busy >= full:
-		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%: the core was full, shared with other work",
-			units.Cores(c), busy, own)}
+	case busy >= full && float64(s.Server.CPUWaitPct) >= CPUWait:
+		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%, waiting for a CPU %.0f%% of the time: the core was full, shared with other work",
+			units.Cores(c), busy, own, float64(s.Server.CPUWaitPct))}
 	}
 	return nil
 }

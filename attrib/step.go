@@ -87,6 +87,16 @@ type ServerEvidence struct {
 	// CPUPerRequest is the server's CPU time per request it handled over
 	// the step (the utilization law, D = U / X), in microseconds.
 	CPUPerRequest units.Micros `yaml:"cpu_us_per_request,omitempty"`
+	// CPUWaitPct is the time the server's threads were runnable but
+	// waited for a CPU, in percent of the step (run-queue delay from
+	// schedstat): the USE method's saturation of the CPU.
+	CPUWaitPct units.Percent `yaml:"cpu_wait_pct,omitempty"`
+	// Abandoned counts answers the server made for clients that had gone
+	// (the write failed with EPIPE or ECONNRESET): work nobody received.
+	Abandoned int64 `yaml:"abandoned,omitempty"`
+	// QueueWaitMS is how long accepted connections waited in the pool's
+	// queue for a worker (pool only).
+	QueueWaitMS Latency `yaml:"queue_wait_ms,omitempty"`
 }
 
 // DriverEvidence is what the load driver reported about itself.

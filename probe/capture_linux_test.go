@@ -124,6 +124,17 @@ func captureProc(t *testing.T, h *helper, as int) {
 		writeFile(t, filepath.Join(dst, name), b)
 		seedCorpus(t, name, strconv.Itoa(as), b)
 	}
+	tasks, err := os.ReadDir(filepath.Join(src, "task"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(filepath.Join(src, "task", task.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread exited
+		}
+		writeFile(t, filepath.Join(dst, "task", task.Name(), "schedstat"), b)
+	}
 	fds, err := os.ReadDir(filepath.Join(src, "fd"))
 	if err != nil {
 		t.Fatal(err)

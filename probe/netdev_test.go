@@ -67,3 +67,15 @@ func FuzzParseSoftnet(f *testing.F) {
 	f.Add([]byte(softnetSample))
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseSoftnet(strings.NewReader(string(b))) })
 }
+
+func TestParseSchedstat(t *testing.T) {
+	run, wait, err := parseSchedstat("4226139 4355405 6\n")
+	if err != nil || run != 4226139 || wait != 4355405 {
+		t.Errorf("got %v %v %v", run, wait, err)
+	}
+	for _, bad := range []string{"", "12", "a b c", "-1 2 3"} {
+		if _, _, err := parseSchedstat(bad); err == nil {
+			t.Errorf("parsed %q", bad)
+		}
+	}
+}

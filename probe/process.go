@@ -1,6 +1,9 @@
 package probe
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Process is what the lab knows about the server process at one moment.
 type Process struct {
@@ -25,6 +28,9 @@ type Process struct {
 	// VoluntaryCtxtSwitches and NonvoluntaryCtxtSwitches count context
 	// switches since start (blocked vs preempted).
 	VoluntaryCtxtSwitches, NonvoluntaryCtxtSwitches int64
+	// RunTime and RunDelay sum, over the threads, the time they ran on a
+	// CPU and the time they were runnable but waited for one (schedstat).
+	RunTime, RunDelay time.Duration
 }
 
 // CPUSeconds returns user plus system CPU time in seconds.
@@ -67,6 +73,11 @@ func (fs FS) Process(pid int) (Process, []string) {
 		warn = append(warn, err.Error())
 	} else {
 		p.OpenFDs = n
+	}
+	if run, wait, err := fs.RunQueue(pid); err != nil {
+		warn = append(warn, err.Error())
+	} else {
+		p.RunTime, p.RunDelay = run, wait
 	}
 	return p, warn
 }

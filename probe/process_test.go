@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const limitsTable = `Limit                     Soft Limit           Hard Limit           Units     
@@ -159,13 +160,16 @@ func TestParseStatus(t *testing.T) {
 
 func TestProcessWarnsAndKeepsWhatItRead(t *testing.T) {
 	dir := t.TempDir()
-	// Only stat and an fd directory: limits and status are gone.
+	// Only stat, a thread's schedstat and an fd directory: limits and
+	// status are gone.
 	writeTestFile(t, dir, "5/stat", "5 (srv) R 1 1 1 0 -1 0 0 0 0 0 150 50 0 0 20 0 3 0 99 1000 10 0\n")
+	writeTestFile(t, dir, "5/task/5/schedstat", "2000000 500000 12\n")
 	for i := 0; i < 4; i++ {
 		writeTestFile(t, dir, fmt.Sprintf("5/fd/%d", i), "")
 	}
 	p, warn := FS{Root: dir}.Process(5)
-	want := Process{PID: 5, Comm: "srv", StartTime: 99, OpenFDs: 4, UserSeconds: 1.5, SystemSeconds: 0.5, Threads: 3}
+	want := Process{PID: 5, Comm: "srv", StartTime: 99, OpenFDs: 4, UserSeconds: 1.5, SystemSeconds: 0.5, Threads: 3,
+		RunTime: 2 * time.Millisecond, RunDelay: 500 * time.Microsecond}
 	if p != want {
 		t.Errorf("got %+v\nwant %+v", p, want)
 	}

@@ -106,6 +106,10 @@ type Change struct {
 	// CPUPercent is CPUSeconds over Wall: 100 is one core busy. The
 	// resolution is one clock tick (10 ms) over Wall.
 	CPUPercent float64
+	// RunDelay is the time the process's threads waited runnable for a
+	// CPU; WaitPercent is it over Wall (100: one thread always waiting).
+	RunDelay    time.Duration
+	WaitPercent float64
 	// Warnings carries both snapshots' warnings and the delta's own.
 	Warnings []string
 }
@@ -157,6 +161,10 @@ func Delta(before, after *Snapshot) *Change {
 	default:
 		c.CPUSeconds = after.Process.CPUSeconds() - before.Process.CPUSeconds()
 		c.CPUPercent = 100 * c.CPUSeconds / c.Wall.Seconds()
+		if d := after.Process.RunDelay - before.Process.RunDelay; d >= 0 {
+			c.RunDelay = d
+			c.WaitPercent = 100 * d.Seconds() / c.Wall.Seconds()
+		}
 	}
 	return c
 }

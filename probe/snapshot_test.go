@@ -70,9 +70,9 @@ func TestDeltaRefusesCPUAcrossRestarts(t *testing.T) {
 
 func TestSnapshotOfMissingProcessWarns(t *testing.T) {
 	s := fixtureFS.Snapshot(424242)
-	// stat, status, limits, fd, netstat, snmp, sockstat, tcp, dev, softnet_stat: all named.
-	if len(s.Warnings) != 10 {
-		t.Errorf("%d warnings, want 10: %q", len(s.Warnings), s.Warnings)
+	// stat, status, limits, fd, task, netstat, snmp, sockstat, tcp, dev, softnet_stat: all named.
+	if len(s.Warnings) != 11 {
+		t.Errorf("%d warnings, want 11: %q", len(s.Warnings), s.Warnings)
 	}
 	for _, w := range s.Warnings {
 		if !strings.Contains(w, "424242") {

@@ -109,6 +109,7 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 	}
 	if c := m.Change; c != nil {
 		sv.CPUPct = units.Percent(c.CPUPercent)
+		sv.CPUWaitPct = units.Percent(c.WaitPercent)
 		sv.FDsMax = max(sv.FDsMax, c.Process.OpenFDs)
 	}
 	if s := m.Stats; s != nil {
@@ -183,10 +184,10 @@ func kernelEvidence(m *measured) attrib.KernelEvidence {
 // pct rounds a CPU share to a whole percent.
 func pct(p float64) *int64 { return attrib.Of(int64(p + 0.5)) }
 
-// judge attributes a step against the earlier ones and records the verdict
-// on the card's step.
-func judge(st *scorecards.Step, earlier []attrib.Step, threshold float64) attrib.Judgment {
-	j := attrib.Judge(st.Step, earlier, threshold)
+// judge attributes a step by its own evidence and records the verdict on
+// the card's step.
+func judge(st *scorecards.Step, threshold float64) attrib.Judgment {
+	j := attrib.Judge(st.Step, threshold)
 	st.State, st.Verdict = j.State, j.Verdict
 	return j
 }

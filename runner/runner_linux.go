@@ -107,11 +107,13 @@ func newRun(p *phases.Phase, opt Options) (*run, error) {
 	return r, nil
 }
 
-// sweep runs every step of the sweep in order, until one fails or ctx ends.
+// sweep runs the steps of the sweep until one fails or ctx ends. Trials
+// are interleaved: every client count once, then every count again, so
+// that a drift of the machine does not look like an effect of clients.
 func (r *run) sweep(ctx context.Context) {
 	index := 0
-	for _, clients := range r.phase.Sweep.Clients {
-		for trial := 1; trial <= r.phase.Sweep.Trials; trial++ {
+	for trial := 1; trial <= r.phase.Sweep.Trials; trial++ {
+		for _, clients := range r.phase.Sweep.Clients {
 			if ctx.Err() != nil {
 				r.stop(scorecards.StatusInterrupted, fmt.Errorf("interrupted before %s", units.Clients(clients)))
 				return
@@ -169,7 +171,7 @@ func (r *run) record(ctx context.Context, m *measured) bool {
 		fmt.Fprintln(r.log, "failed:", m.Err)
 		r.stop(scorecards.StatusFailed, fmt.Errorf("step at %s failed: %w", units.Clients(m.Clients), m.Err))
 	default:
-		j := judge(&step, earlierThan(r.judged, m.Clients), r.phase.SuccessThreshold)
+		j := judge(&step, r.phase.SuccessThreshold)
 		r.judged = append(r.judged, step.Step)
 		r.judgments = append(r.judgments, j)
 		fmt.Fprintln(r.log, stepLine(step, j))
@@ -188,10 +190,13 @@ func (r *run) stop(status scorecards.Status, err error) {
 	r.card.Status, r.card.Error = status, err.Error()
 }
 
-// summarize recomputes the phase summary from the judged steps. A run cut
-// short cannot decide its hypothesis.
+// summarize judges each client count over its trials and recomputes the
+// phase summary. A run cut short cannot decide its hypothesis.
 func (r *run) summarize() {
-	sum := attrib.Summarize(r.judged, r.judgments, r.phase.Hypothesis.Limit)
+	r.card.Rules = attrib.RulesVersion
+	r.card.Levels = attrib.Levels(r.judged, r.judgments)
+	setup := attrib.Setup{Variant: string(r.phase.Server.Variant), KeepAlive: r.phase.Driver.KeepAlive}
+	sum := attrib.Summarize(r.card.Levels, r.phase.Hypothesis.Limit, setup)
 	switch r.card.Status {
 	case scorecards.StatusInterrupted:
 		sum.Hypothesis = attrib.Inconclusive
@@ -238,17 +243,6 @@ func (r *run) save() error {
 		return fmt.Errorf("%w: could not write %s (removed, so it cannot disagree with the card): %w", ErrWrite, ReportFile, err)
 	}
 	return nil
-}
-
-// earlierThan returns the judged steps with fewer clients than c.
-func earlierThan(steps []attrib.Step, c int) []attrib.Step {
-	var out []attrib.Step
-	for _, s := range steps {
-		if s.Clients < c {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // environment describes this machine and build.

@@ -525,8 +525,9 @@ func nextSection(sc *Scorecard) Section {
 	if sc.Summary.BreakingPoint == nil {
 		where = "at the last step"
 	}
+	setup := attrib.Setup{Variant: string(sc.Config.Server.Variant), KeepAlive: sc.Config.Driver.KeepAlive}
 	s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Suggested from the verdict %s %s.** %s",
-		fmtLimit(st.Verdict.Limit), where, attrib.NextRung(st.Verdict.Limit))))
+		fmtLimit(st.Verdict.Limit), where, attrib.Advise(st.Verdict.Limit, st.Verdict.Resource, false, setup))))
 	return s
 }
 

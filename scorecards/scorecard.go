@@ -50,13 +50,19 @@ type Scorecard struct {
 	Error  string `yaml:"error,omitempty"` // why the run failed or was interrupted
 	// Owner names the runner process while the card is written, so that a
 	// reader can tell a run in progress from one whose runner was killed.
-	Owner       *Owner         `yaml:"owner,omitempty"`
-	Phase       PhaseInfo      `yaml:"phase"`
-	Environment Environment    `yaml:"environment"`
-	Applied     Applied        `yaml:"applied"` // limits as read back, and those not applied
-	Config      Config         `yaml:"config"`  // the phase's settings, as run
-	Steps       []Step         `yaml:"steps"`   // in the order they ran
-	Summary     attrib.Summary `yaml:"summary"`
+	Owner       *Owner      `yaml:"owner,omitempty"`
+	Phase       PhaseInfo   `yaml:"phase"`
+	Environment Environment `yaml:"environment"`
+	Applied     Applied     `yaml:"applied"` // limits as read back, and those not applied
+	Config      Config      `yaml:"config"`  // the phase's settings, as run
+	Steps       []Step      `yaml:"steps"`   // in the order they ran
+	// Levels judges each client count over its trials (steps measured
+	// to their end).
+	Levels  []attrib.Level `yaml:"levels,omitempty"`
+	Summary attrib.Summary `yaml:"summary"`
+	// Rules is the version of the rules that judged the card
+	// (attrib.RulesVersion); 0 or absent for the first rules.
+	Rules int `yaml:"rules,omitempty"`
 }
 
 // PhaseInfo identifies the phase that ran and its hypothesis.

@@ -1,0 +1,143 @@
+package attrib
+
+import (
+	"fmt"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"encoding/base64"
+
+	"github.com/scalelab/scalelab/units"
+)
+
+// LittlesLaw compares the latency Little's law predicts for a closed loop
+// (N clients in flight over X completions per second: R = N / X) with the
+// latency measured.
+type LittlesLaw struct {
+	// Clients are the clients that were served (the starved ones hold no
+	// request that completes).
+	Clients int
+	// Predicted is N / X; Measured the mean response time.
+	Predicted, Measured units.Millis
+}
+
+// Little applies Little's law to the step; the zero value when the step
+// has no throughput or no latency.
+func (s Step) Little() LittlesLaw {
+	served := s.Clients - s.ClientsStarved
+	if s.RPS <= 0 || s.LatencyMS.Mean <= 0 || served <= 0 {
+		return LittlesLaw{}
+	}
+	return LittlesLaw{Clients: served, Predicted: units.Millis(float64(served) / float64(s.RPS) * 1000), Measured: s.LatencyMS.Mean}
+}
+
+// Costs are what one request cost each side, from the utilization law
+// D = U / X: a resource busy U of the time while X requests go through it
+// per second spends U / X on each.
+type Costs struct {
+	// Server and Driver are CPU microseconds per request (0: unknown).
+	Server, Driver units.Micros
+	// DriverHeadroom is how many more requests per second the driver's
+	// CPUs could have driven: (cores - used) / its cost per request.
+	DriverHeadroom units.PerSecond
+	// DriverHeadroomShare is that headroom as a share of the throughput.
+	DriverHeadroomShare float64
+}
+
+// Costs applies the utilization law to both sides of the step.
+func (s Step) Costs() Costs {
+	c := Costs{Server: s.Server.CPUPerRequest}
+	completed := float64(s.Requests) / float64(s.DurationS)
+	if s.DurationS <= 0 || completed <= 0 || s.Driver.CPUPct <= 0 {
+		return c
+	}
+	busy := float64(s.Driver.CPUPct) / 100 // cores
+	c.Driver = units.Micros(busy / completed * 1e6)
+	spare := float64(max(s.Driver.CPUs, 1)) - busy
+	if spare < 0 {
+		spare = 0
+	}
+	c.DriverHeadroom = units.PerSecond(spare / (float64(c.Driver) / 1e6))
+	c.DriverHeadroomShare = float64(c.DriverHeadroom) / completed
+	return c
+}
+
+// Budget splits a request's time, as measured, not estimated: the
+// connect (a new connection's share per request), the wait for a worker
+// (the pool's queue, measured by the server), the handler (measured by the
+// server), and the rest — network, scheduling and the client itself —
+// which is what the client saw minus those.
+type Budget struct {
+	Total     units.Millis // connect share + mean response time seen by the client
+	Connect   units.Millis // mean connect time × connects per request
+	QueueWait units.Millis // mean wait in the pool's queue (pool only)
+	Handler   units.Millis // mean time in the handler
+	Rest      units.Millis // Total minus the parts above
+}
+
+// Budget splits the step's mean latency; the zero value when the step has
+// no latency.
+func (s Step) Budget() Budget {
+	if s.LatencyMS.Mean <= 0 {
+		return Budget{}
+	}
+	b := Budget{QueueWait: s.Server.QueueWaitMS.Mean, Handler: s.Server.HandlerMS.Mean}
+	if mean, ok := histogramMeanMS(s.ConnectHistogram); ok && s.Requests > 0 {
+		b.Connect = units.Millis(mean * float64(s.Connects) / float64(s.Requests))
+	}
+	b.Total = b.Connect + s.LatencyMS.Mean
+	b.Rest = b.Total - b.Connect - b.QueueWait - b.Handler
+	if b.Rest < 0 {
+		b.Rest = 0
+	}
+	return b
+}
+
+// histogramMeanMS decodes a base64 HdrHistogram of microseconds and returns
+// its mean in milliseconds.
+func histogramMeanMS(enc string) (float64, bool) {
+	if enc == "" {
+		return 0, false
+	}
+	b, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return 0, false
+	}
+	h, err := hdrhistogram.Decode(b)
+	if err != nil || h.TotalCount() == 0 {
+		return 0, false
+	}
+	return h.Mean() / 1000, true
+}
+
+// Goodput sets the work the server did against what the clients got.
+type Goodput struct {
+	// Handled is the requests the server answered; OK the ok answers the
+	// clients received in the measured window.
+	Handled, OK int64
+	// Abandoned is the answers the server wrote to clients that had gone.
+	Abandoned int64
+	// Wasted is the share of the server's answers no client received as
+	// ok (0 when the server answered no more than the clients got).
+	Wasted float64
+}
+
+// Goodput compares the server's work with the clients' ok answers.
+func (s Step) Goodput() Goodput {
+	g := Goodput{Handled: s.Server.Requests, OK: s.OK, Abandoned: s.Server.Abandoned}
+	if g.Handled > 0 && g.Handled > g.OK {
+		g.Wasted = 1 - float64(g.OK)/float64(g.Handled)
+	}
+	return g
+}
+
+// String says it in one line: "the server answered 2,000 requests/s, the
+// clients got 49 ok/s: 98% of its work went to requests already abandoned".
+func (g Goodput) String(durationS units.Seconds) string {
+	if durationS <= 0 || g.Handled == 0 {
+		return ""
+	}
+	d := float64(durationS)
+	return fmt.Sprintf("the server answered %s requests/s, the clients got %s ok/s: %.0f%% of its work went to requests no client received",
+		units.Rate(float64(g.Handled)/d), units.Rate(float64(g.OK)/d), 100*g.Wasted)
+}
