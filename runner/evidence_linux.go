@@ -57,9 +57,9 @@ func cardStep(m *measured) scorecards.Step {
 		OK:          int64(d.OK),
 		SuccessRate: d.SuccessRate,
 		RPS:         d.RPS,
-		LatencyMS: scorecards.Latency{P50: d.LatencyMs.P50, P90: d.LatencyMs.P90, P99: d.LatencyMs.P99,
-			P999: d.LatencyMs.P999, Max: d.LatencyMs.Max, Mean: d.LatencyMs.Mean},
-		ConnectMS:        scorecards.Latency{P50: d.ConnectMs.P50, P99: d.ConnectMs.P99, Max: d.ConnectMs.Max},
+		LatencyMS: scorecards.Latency{P50: d.LatencyMS.P50, P90: d.LatencyMS.P90, P99: d.LatencyMS.P99,
+			P999: d.LatencyMS.P999, Max: d.LatencyMS.Max, Mean: d.LatencyMS.Mean},
+		ConnectMS:        scorecards.Latency{P50: d.ConnectMS.P50, P99: d.ConnectMS.P99, Max: d.ConnectMS.Max},
 		Connects:         int64(d.ConnectsAttempted),
 		Histogram:        d.Histogram,
 		ConnectHistogram: d.ConnectHistogram,
@@ -77,7 +77,7 @@ func cardStep(m *measured) scorecards.Step {
 		}
 	}
 	for _, s := range d.Timeline {
-		st.Timeline = append(st.Timeline, scorecards.Second{T: s.T, RPS: float64(s.RPS), Errors: int64(s.Errors), P99MS: s.P99Ms})
+		st.Timeline = append(st.Timeline, scorecards.Second{T: s.T, RPS: float64(s.RPS), Errors: int64(s.Errors), P99MS: s.P99MS})
 	}
 
 	sv := &st.Server
