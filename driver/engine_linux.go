@@ -662,31 +662,34 @@ func errName(err error) string {
 	return "UNKNOWN"
 }
 
-func (l *loop) failClass(cl class, s Stage, at, now int64) {
+// failed counts one failed request sent at time at: in the warmup, or in
+// the current timeline second; it reports whether it was measured.
+func (l *loop) failed(at, now int64) bool {
 	if at < l.p.measureStart {
 		l.st.warmup++
-		return
+		return false
 	}
 	if now >= l.secEnd {
 		l.flushSecond(now)
 	}
-	l.st.errs[s][cl]++
 	l.secErr++
+	return true
+}
+
+func (l *loop) failClass(cl class, s Stage, at, now int64) {
+	if l.failed(at, now) {
+		l.st.errs[s][cl]++
+	}
 }
 
 func (l *loop) failOther(s Stage, name string, at, now int64) {
-	if at < l.p.measureStart {
-		l.st.warmup++
+	if !l.failed(at, now) {
 		return
-	}
-	if now >= l.secEnd {
-		l.flushSecond(now)
 	}
 	if l.st.other[s] == nil {
 		l.st.other[s] = map[string]uint64{}
 	}
 	l.st.other[s][name]++
-	l.secErr++
 }
 
 // sweep enforces connect and request timeouts. Scanning every connection a

@@ -27,7 +27,7 @@ func WriteText(w io.Writer, s *Summary) error {
 		units.MS(cn.P50), units.MS(cn.P99), units.MS(cn.Max), units.Int(s.ConnectsOK), units.Int(s.ConnectsAttempted))
 	fmt.Fprintf(&b, "  %s in %s: %s ok, %s failed (%s success), %s unfinished, %s in warmup\n",
 		units.Plural(s.Requests, "request", "requests"), duration, units.Int(s.OK), units.Int(s.Failed),
-		units.Pct(s.SuccessRate), units.Int(s.Unfinished), units.Int(s.WarmupRequests))
+		successRate(s), units.Int(s.Unfinished), units.Int(s.WarmupRequests))
 	if s.Unsolicited > 0 {
 		fmt.Fprintf(&b, "  %s: the server answered what was not asked (connections closed)\n",
 			units.Plural(s.Unsolicited, "unsolicited response", "unsolicited responses"))
@@ -59,6 +59,14 @@ func shardNote(s *Summary) string {
 		return " (" + units.Int(s.Shards) + " shards merged)"
 	}
 	return " (shard " + s.Shard + ")"
+}
+
+// successRate is the success rate, or n/a when no request was measured.
+func successRate(s *Summary) string {
+	if s.Requests == 0 {
+		return units.NA
+	}
+	return units.Pct(s.SuccessRate)
 }
 
 func modeText(s *Summary) string {

@@ -197,14 +197,8 @@ func latencyOf(h *hdrhistogram.Histogram) Latency {
 }
 
 func connectOf(h *hdrhistogram.Histogram) ConnectTime {
-	if h.TotalCount() == 0 {
-		return ConnectTime{}
-	}
-	return ConnectTime{
-		P50: usToMS(h.ValueAtQuantile(50)),
-		P99: usToMS(h.ValueAtQuantile(99)),
-		Max: usToMS(h.Max()),
-	}
+	l := latencyOf(h)
+	return ConnectTime{P50: l.P50, P99: l.P99, Max: l.Max}
 }
 
 func p99Of(h *hdrhistogram.Histogram) float64 {
