@@ -35,17 +35,17 @@ func checkInvariants(t *testing.T, s *Summary) {
 		tlOK += e.RPS
 		tlErrs += e.Errors
 	}
-	var byStep uint64
+	var byStage uint64
 	for _, m := range s.ErrorsByStage {
 		for _, n := range m {
-			byStep += n
+			byStage += n
 		}
 	}
 	switch {
 	case s.Requests != s.OK+s.Failed || s.Failed != errs:
 		t.Errorf("requests %d != ok %d + failed %d (errors sum %d)", s.Requests, s.OK, s.Failed, errs)
-	case byStep != errs:
-		t.Errorf("errors_by_step sums to %d, errors to %d", byStep, errs)
+	case byStage != errs:
+		t.Errorf("errors_by_step sums to %d, errors to %d", byStage, errs)
 	case tlOK != s.OK || tlErrs != s.Failed:
 		t.Errorf("timeline sums ok %d errors %d, summary ok %d failed %d", tlOK, tlErrs, s.OK, s.Failed)
 	case s.ConnectsOK > s.ConnectsAttempted:
@@ -106,7 +106,7 @@ func TestErrorClasses(t *testing.T) {
 				return
 			}
 			if s.Errors[tt.class] == 0 || s.ErrorsByStage[tt.stage.String()][tt.class] != s.Errors[tt.class] {
-				t.Fatalf("want %s at %s; errors %v by step %v", tt.class, tt.stage, s.Errors, s.ErrorsByStage)
+				t.Fatalf("want %s at %s; errors %v by stage %v", tt.class, tt.stage, s.Errors, s.ErrorsByStage)
 			}
 			if s.Failed != s.Errors[tt.class] {
 				t.Errorf("other classes too: %v", s.Errors)

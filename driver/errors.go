@@ -23,7 +23,7 @@ const (
 
 var stageNames = [numStages]string{"socket", "connect", "write", "read", "parse", "status"}
 
-// String returns the stage's name as used in Summary.ErrorsByStep.
+// String returns the stage's name as used in Summary.ErrorsByStage (JSON errors_by_step).
 func (s Stage) String() string {
 	if s < numStages {
 		return stageNames[s]

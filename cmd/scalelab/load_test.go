@@ -18,7 +18,11 @@ import (
 )
 
 // okServer answers every request on loopback with a 2-byte body.
-func okServer(t *testing.T) string {
+func okServer(t *testing.T) string { return okServerNotify(t, nil) }
+
+// okServerNotify is okServer that closes accepted (when not nil) once it
+// has accepted its first connection.
+func okServerNotify(t *testing.T, accepted chan struct{}) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,6 +34,10 @@ func okServer(t *testing.T) string {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if accepted != nil {
+				close(accepted)
+				accepted = nil
 			}
 			go func() {
 				defer c.Close()
@@ -242,7 +250,7 @@ func runCLI(t *testing.T, args ...string) []byte {
 }
 
 // TestDriverFDLimit: a driver whose own RLIMIT_NOFILE is tiny cannot open
-// sockets; the failures are too_many_open_files at the socket step. The
+// sockets; the failures are too_many_open_files at the socket stage. The
 // limit is lowered only in the subprocess.
 func TestDriverFDLimit(t *testing.T) {
 	url := okServer(t)
@@ -327,7 +335,8 @@ func TestLoadConfigErrors(t *testing.T) {
 // TestLoadConfigStdinAndSIGTERM: the runner's way: the configuration on
 // stdin, and a SIGTERM during the run still prints the partial summary.
 func TestLoadConfigStdinAndSIGTERM(t *testing.T) {
-	cfg := `{"targets":["` + okServer(t) + `"],"clients":2,"duration":60000000000}`
+	accepted := make(chan struct{})
+	cfg := `{"targets":["` + okServerNotify(t, accepted) + `"],"clients":2,"duration":60000000000}`
 	cmd := cliCommand(os.Args[0], "load", "--config", "-")
 	cmd.Stdin = strings.NewReader(cfg)
 	var stdout, stderr bytes.Buffer
@@ -335,7 +344,14 @@ func TestLoadConfigStdinAndSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	select { // the run is under way (and the signal handler set) once it connects
+	case <-accepted:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the driver never connected\n%s", stderr.String())
+	}
+	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
