@@ -235,8 +235,8 @@ func (c Config) validateShard(bad func(field, format string, args ...any)) {
 	if s == (Shard{}) {
 		return
 	}
-	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
-		bad("shard", "%d/%d: want index 0 <= i < count", s.Index, s.Count)
+	if s.Count < 1 || s.Count > MaxClients || s.Index < 0 || s.Index >= s.Count {
+		bad("shard", "%d/%d: want index 0 <= i < count <= %d", s.Index, s.Count, MaxClients)
 		return
 	}
 	clients := c.Clients

@@ -45,6 +45,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "pipeline too deep", cfg: Config{Targets: ok, Pipeline: MaxPipeline + 1}, fields: []string{"pipeline"}},
 		{name: "pipeline without keep-alive", cfg: Config{Targets: ok, Pipeline: 2, DisableKeepAlive: true}, fields: []string{"pipeline"}},
 		{name: "shard out of range", cfg: Config{Targets: ok, Shard: Shard{Index: 3, Count: 3}}, fields: []string{"shard"}},
+		{name: "shard count overflows", cfg: Config{Targets: ok, Shard: Shard{Index: 1 << 62, Count: 1<<62 + 1}}, fields: []string{"shard"}},
 		{name: "shard empty", cfg: Config{Targets: ok, Clients: 2, Shard: Shard{Index: 0, Count: 3}}, fields: []string{"shard"}},
 		{name: "loops negative", cfg: Config{Targets: ok, Loops: -1}, fields: []string{"loops"}},
 		{name: "mark with a space", cfg: Config{Targets: ok, NamespaceMark: "a b"}, fields: []string{"namespace_mark"}},
