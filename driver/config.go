@@ -1,54 +1,64 @@
 package driver
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Defaults used for the zero values of Config fields.
+// Defaults used for the zero values of Config fields, and the bounds
+// Validate enforces.
 const (
 	DefaultClients        = 10
 	DefaultDuration       = 10 * time.Second
 	DefaultTimeout        = 2 * time.Second
 	DefaultPipeline       = 1
 	DefaultCountTimeLimit = 10 * time.Minute // time bound of a run that ends by request count
-	MaxDuration           = time.Hour        // longest measured period accepted
+	MaxDuration           = time.Hour        // longest duration, warmup, ramp or timeout accepted
 	MaxPipeline           = 1024
 	MaxClients            = 1 << 20
+	MinTimeout            = time.Millisecond // shortest timeout or connect timeout accepted
+	MaxNamespaceMark      = 200              // longest NamespaceMark in bytes
 )
 
 // Config describes one load run. The zero value of each field means its
 // default; only Targets is required.
+//
+// Its JSON form (snake_case keys, durations in nanoseconds) is how a parent
+// process hands a run to `scalelab load --config`; DecodeConfig reads it
+// strictly.
 type Config struct {
 	// Targets are http:// URLs. Clients are spread over them round-robin,
 	// which spreads the 4-tuple over several ports or addresses.
-	Targets []string
+	Targets []string `json:"targets"`
 
 	// Clients is the number of concurrent connections over all shards.
-	Clients int
+	Clients int `json:"clients"`
 
 	// Duration is the measured period, after Warmup. When RequestsPerClient
 	// is set it is the time limit of the run instead (default
 	// DefaultCountTimeLimit): every run ends by time and by count.
-	Duration time.Duration
+	Duration time.Duration `json:"duration"`
 
 	// RequestsPerClient ends each client after this many measured requests
 	// (attempts, failed ones included). 0: the run ends by Duration.
-	RequestsPerClient int
+	RequestsPerClient int `json:"requests_per_client"`
 
 	// Rate is the open-loop rate in requests per second over all clients
 	// (this shard sends its share). 0 runs a closed loop. Pacer overrides it.
-	Rate float64
+	Rate float64 `json:"rate"`
 
 	// Pacer, when set, paces every connection (see ConstantRate).
-	Pacer Pacer
+	Pacer Pacer `json:"-"`
 
 	// Pipeline is the number of requests in flight per connection.
-	Pipeline int
+	Pipeline int `json:"pipeline"`
 
 	// DisableKeepAlive sends one request per connection with
 	// "Connection: close" and makes the client the active closer: it shuts
@@ -56,46 +66,55 @@ type Config struct {
 	// so the request and the FIN leave in one segment), reads the answer to
 	// its end and closes, so TIME_WAIT lands on the client side even when
 	// the server closes right after answering.
-	DisableKeepAlive bool
+	DisableKeepAlive bool `json:"disable_keepalive"`
 
 	// Ramp staggers connection starts evenly over this period.
-	Ramp time.Duration
+	Ramp time.Duration `json:"ramp"`
 
 	// Warmup runs the load this long before the measured period; its
 	// numbers are discarded (only counted in Summary.WarmupRequests) and
 	// keep-alive connections stay open into the measured period.
-	Warmup time.Duration
+	Warmup time.Duration `json:"warmup"`
 
 	// Timeout bounds each request from its send to the end of its answer.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout"`
 
 	// ConnectTimeout bounds each connect (default: Timeout).
-	ConnectTimeout time.Duration
+	ConnectTimeout time.Duration `json:"connect_timeout"`
 
-	// AllowRemote permits targets that are neither loopback nor reachable
-	// only inside a network namespace the lab created.
-	AllowRemote bool
+	// AllowRemote permits any target, and host names (resolved when the run
+	// starts). Without it a run is allowed only when every target is
+	// loopback, or when nothing can leave the network namespace the sockets
+	// live in (no interface but loopback is up), or when NamespaceMark
+	// matches the mark the lab set on that namespace (see MarkNamespace).
+	AllowRemote bool `json:"allow_remote"`
 
 	// Shard selects the slice of the clients this process runs.
-	Shard Shard
+	Shard Shard `json:"shard"`
 
 	// Loops is the number of event loops (default: one per CPU in the
 	// process's affinity mask).
-	Loops int
+	Loops int `json:"loops"`
+
+	// NamespaceMark is the token the lab's runner marked the run's network
+	// namespace with (MarkNamespace). When it matches, targets outside
+	// loopback are allowed in that namespace. Empty: no mark is trusted.
+	NamespaceMark string `json:"namespace_mark"`
 
 	// NetnsFD, when not 0, is a file descriptor of a network namespace; the
 	// event loop threads join it, so every socket lives there. The caller
 	// keeps it open for the run.
-	NetnsFD int
+	NetnsFD int `json:"-"`
 
 	// Progress, when set, receives one status line per second.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 }
 
 // Shard is the slice Index of Count equal slices of the clients (Index
 // counts from 0). The zero value means the whole run.
 type Shard struct {
-	Index, Count int
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // ParseShard parses "i/N".
@@ -128,29 +147,116 @@ func (s Shard) clients(total int) (lo, hi int) {
 	return total * s.Index / s.Count, total * (s.Index + 1) / s.Count
 }
 
-// ErrConfig is wrapped by every configuration error.
+// ErrConfig is matched (errors.Is) by every configuration error.
 var ErrConfig = errors.New("driver: invalid config")
 
-func configErr(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+// ConfigError is one broken rule of a Config. Field is the JSON name of the
+// field ("connect_timeout"), so that a command line can name its flag.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+// Error returns "driver: invalid config: FIELD: MSG".
+func (e *ConfigError) Error() string {
+	return ErrConfig.Error() + ": " + e.Field + ": " + e.Msg
+}
+
+// Is reports whether target is ErrConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// Validate checks every rule of c; zero values stand for their defaults.
+// The error joins (errors.Join) one *ConfigError per broken rule.
+// It does not resolve host names or look at the network.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	c.validateTargets(bad)
+	if c.Clients < 0 || c.Clients > MaxClients {
+		bad("clients", "%d is out of range 1..%d (0: default %d)", c.Clients, MaxClients, DefaultClients)
+	}
+	if c.RequestsPerClient < 0 {
+		bad("requests_per_client", "must not be negative, got %d", c.RequestsPerClient)
+	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"duration", c.Duration}, {"ramp", c.Ramp}, {"warmup", c.Warmup}, {"timeout", c.Timeout}, {"connect_timeout", c.ConnectTimeout}} {
+		switch {
+		case d.v < 0:
+			bad(d.field, "must not be negative, got %v", d.v)
+		case d.v > MaxDuration:
+			bad(d.field, "%v is longer than the %v allowed", d.v, MaxDuration)
+		case d.v > 0 && d.v < MinTimeout && (d.field == "timeout" || d.field == "connect_timeout"):
+			bad(d.field, "must be at least %v, got %v", MinTimeout, d.v)
+		}
+	}
+	switch {
+	case math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		bad("rate", "must be a finite number of requests per second, got %v", c.Rate)
+	case c.Rate < 0:
+		bad("rate", "must not be negative, got %v (0 runs a closed loop)", c.Rate)
+	}
+	switch {
+	case c.Pipeline < 0 || c.Pipeline > MaxPipeline:
+		bad("pipeline", "%d is out of range 1..%d", c.Pipeline, MaxPipeline)
+	case c.DisableKeepAlive && c.Pipeline > 1:
+		bad("pipeline", "pipelining needs keep-alive (without it each connection carries one request)")
+	}
+	c.validateShard(bad)
+	if c.Loops < 0 {
+		bad("loops", "must not be negative, got %d", c.Loops)
+	}
+	if err := checkMark(c.NamespaceMark); err != nil {
+		bad("namespace_mark", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) validateTargets(bad func(field, format string, args ...any)) {
+	if len(c.Targets) == 0 {
+		bad("targets", "no target URL")
+	}
+	for _, raw := range c.Targets {
+		t, host, err := parseURL(raw)
+		if err == nil && !c.AllowRemote {
+			_, err = t.literalAddr(host)
+		}
+		if err != nil {
+			bad("targets", "%v", err)
+		}
+	}
+}
+
+func (c Config) validateShard(bad func(field, format string, args ...any)) {
+	s := c.Shard
+	if s == (Shard{}) {
+		return
+	}
+	if s.Count < 1 || s.Count > MaxClients || s.Index < 0 || s.Index >= s.Count {
+		bad("shard", "%d/%d: want index 0 <= i < count <= %d", s.Index, s.Count, MaxClients)
+		return
+	}
+	clients := c.Clients
+	if clients == 0 {
+		clients = DefaultClients
+	}
+	if clients > 0 && clients <= MaxClients {
+		if lo, hi := s.clients(clients); hi == lo {
+			bad("shard", "shard %v of %d clients is empty", s, clients)
+		}
+	}
 }
 
 // withDefaults validates c and returns it with defaults filled in.
 func (c Config) withDefaults() (Config, error) {
-	if len(c.Targets) == 0 {
-		return c, configErr("no target URL")
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
 	if c.Clients == 0 {
 		c.Clients = DefaultClients
-	}
-	if c.Clients < 0 || c.Clients > MaxClients {
-		return c, configErr("clients %d out of range 1..%d", c.Clients, MaxClients)
-	}
-	if c.RequestsPerClient < 0 {
-		return c, configErr("requests per client %d is negative", c.RequestsPerClient)
-	}
-	if c.Duration < 0 || c.Duration > MaxDuration {
-		return c, configErr("duration %v out of range (0, %v]", c.Duration, MaxDuration)
 	}
 	if c.Duration == 0 {
 		c.Duration = DefaultDuration
@@ -158,20 +264,8 @@ func (c Config) withDefaults() (Config, error) {
 			c.Duration = DefaultCountTimeLimit
 		}
 	}
-	if c.Rate < 0 {
-		return c, configErr("rate %v is negative", c.Rate)
-	}
 	if c.Pipeline == 0 {
 		c.Pipeline = DefaultPipeline
-	}
-	if c.Pipeline < 1 || c.Pipeline > MaxPipeline {
-		return c, configErr("pipeline %d out of range 1..%d", c.Pipeline, MaxPipeline)
-	}
-	if c.DisableKeepAlive && c.Pipeline > 1 {
-		return c, configErr("pipelining needs keep-alive (one request per connection without it)")
-	}
-	if c.Ramp < 0 || c.Warmup < 0 {
-		return c, configErr("ramp and warmup must not be negative")
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -179,20 +273,39 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = c.Timeout
 	}
-	if c.Timeout < time.Millisecond || c.ConnectTimeout < time.Millisecond {
-		return c, configErr("timeouts must be at least 1ms")
-	}
 	if c.Shard.Count == 0 {
 		c.Shard = Shard{Index: 0, Count: 1}
 	}
-	if c.Shard.Count < 1 || c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count {
-		return c, configErr("shard %d/%d: want 0 <= i < N", c.Shard.Index, c.Shard.Count)
+	return c, nil
+}
+
+// DecodeConfig reads exactly one JSON Config from r, strictly: unknown
+// fields and trailing data are errors, and the result is validated.
+func DecodeConfig(r io.Reader) (Config, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("driver: decode config: %w", err)
 	}
-	if lo, hi := c.Shard.clients(c.Clients); hi == lo {
-		return c, configErr("shard %v of %d clients is empty", c.Shard, c.Clients)
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		return Config{}, fmt.Errorf("driver: decode config: data after the config object")
 	}
-	if c.Loops < 0 {
-		return c, configErr("loops %d is negative", c.Loops)
+	if err := c.Validate(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
+}
+
+// checkMark checks a namespace mark token: printable, without spaces, and
+// short enough for the alias it is stored in.
+func checkMark(token string) error {
+	if len(token) > MaxNamespaceMark {
+		return fmt.Errorf("%d bytes, longer than the %d allowed", len(token), MaxNamespaceMark)
+	}
+	if i := bytes.IndexFunc([]byte(token), func(r rune) bool { return r <= ' ' || r >= 0x7f }); i >= 0 {
+		return fmt.Errorf("%q: only printable ASCII without spaces", token)
+	}
+	return nil
 }

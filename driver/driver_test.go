@@ -1,15 +1,17 @@
+//go:build linux
+
 package driver
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scalelab/scalelab/internal/race"
 )
 
 func run(t *testing.T, cfg Config) *Summary {
@@ -33,17 +35,17 @@ func checkInvariants(t *testing.T, s *Summary) {
 		tlOK += e.RPS
 		tlErrs += e.Errors
 	}
-	var byStep uint64
-	for _, m := range s.ErrorsByStep {
+	var byStage uint64
+	for _, m := range s.ErrorsByStage {
 		for _, n := range m {
-			byStep += n
+			byStage += n
 		}
 	}
 	switch {
 	case s.Requests != s.OK+s.Failed || s.Failed != errs:
 		t.Errorf("requests %d != ok %d + failed %d (errors sum %d)", s.Requests, s.OK, s.Failed, errs)
-	case byStep != errs:
-		t.Errorf("errors_by_step sums to %d, errors to %d", byStep, errs)
+	case byStage != errs:
+		t.Errorf("errors_by_step sums to %d, errors to %d", byStage, errs)
 	case tlOK != s.OK || tlErrs != s.Failed:
 		t.Errorf("timeline sums ok %d errors %d, summary ok %d failed %d", tlOK, tlErrs, s.OK, s.Failed)
 	case s.ConnectsOK > s.ConnectsAttempted:
@@ -71,19 +73,19 @@ func TestErrorClasses(t *testing.T) {
 		url    func(t *testing.T) string
 		cfg    Config
 		class  string
-		step   Step
+		stage  Stage
 		someOK bool
 	}{
-		{name: "refused", url: closedPort, class: ClassConnectRefused, step: StepConnect},
+		{name: "refused", url: closedPort, class: ClassConnectRefused, stage: StageConnect},
 		{name: "connect timeout", url: fullBacklog, cfg: Config{ConnectTimeout: 150 * time.Millisecond, Clients: 4},
-			class: ClassConnectTimeout, step: StepConnect},
+			class: ClassConnectTimeout, stage: StageConnect},
 		{name: "never answers", url: serverURL(neverAnswers), cfg: Config{Timeout: 150 * time.Millisecond},
-			class: ClassReadTimeout, step: StepRead},
-		{name: "resets", url: serverURL(resets), class: ClassReset, step: StepRead},
-		{name: "closes early", url: serverURL(closesEarly), class: ClassEOF, step: StepRead},
-		{name: "garbage", url: serverURL(garbage), class: ClassBadResponse, step: StepParse},
-		{name: "404", url: func(*testing.T) string { return lab.URL + "/missing" }, class: ClassHTTP4xx, step: StepStatus},
-		{name: "500", url: func(*testing.T) string { return lab.URL + "/status?code=500" }, class: ClassHTTP5xx, step: StepStatus},
+			class: ClassReadTimeout, stage: StageRead},
+		{name: "resets", url: serverURL(resets), class: ClassReset, stage: StageRead},
+		{name: "closes early", url: serverURL(closesEarly), class: ClassEOF, stage: StageRead},
+		{name: "garbage", url: serverURL(garbage), class: ClassBadResponse, stage: StageParse},
+		{name: "404", url: func(*testing.T) string { return lab.URL + "/missing" }, class: ClassHTTP4xx, stage: StageStatus},
+		{name: "500", url: func(*testing.T) string { return lab.URL + "/status?code=500" }, class: ClassHTTP5xx, stage: StageStatus},
 		{name: "ok", url: func(*testing.T) string { return lab.URL + "/" }, someOK: true},
 	}
 	for _, tt := range tests {
@@ -103,8 +105,8 @@ func TestErrorClasses(t *testing.T) {
 				}
 				return
 			}
-			if s.Errors[tt.class] == 0 || s.ErrorsByStep[tt.step.String()][tt.class] != s.Errors[tt.class] {
-				t.Fatalf("want %s at %s; errors %v by step %v", tt.class, tt.step, s.Errors, s.ErrorsByStep)
+			if s.Errors[tt.class] == 0 || s.ErrorsByStage[tt.stage.String()][tt.class] != s.Errors[tt.class] {
+				t.Fatalf("want %s at %s; errors %v by stage %v", tt.class, tt.stage, s.Errors, s.ErrorsByStage)
 			}
 			if s.Failed != s.Errors[tt.class] {
 				t.Errorf("other classes too: %v", s.Errors)
@@ -122,13 +124,14 @@ func serverURL(b func(*testServer, net.Conn, string, bool) bool) func(t *testing
 }
 
 func TestLatencySleep20ms(t *testing.T) {
+	race.Skip(t)
 	t.Parallel()
 	s := startServer(t, labServer)
 	sum := run(t, Config{Targets: []string{s.URL + "/sleep?ms=20"}, Clients: 4, Duration: time.Second})
 	if sum.Failed != 0 || sum.OK < 40 {
 		t.Fatalf("ok %d failed %d", sum.OK, sum.Failed)
 	}
-	if p50 := sum.LatencyMs.P50; p50 < 20 || p50 > 25 {
+	if p50 := sum.LatencyMS.P50; p50 < 20 || p50 > 25 {
 		t.Errorf("p50 = %.3f ms, want within [20, 25]", p50)
 	}
 }
@@ -138,6 +141,7 @@ func TestLatencySleep20ms(t *testing.T) {
 // shows in p99; the closed loop sends nothing while it waits, so only the
 // one stalled request carries it and p99 hides it.
 func TestStallOpenVsClosed(t *testing.T) {
+	race.Skip(t)
 	t.Parallel()
 	loads := []struct {
 		name string
@@ -149,12 +153,12 @@ func TestStallOpenVsClosed(t *testing.T) {
 			s := startServer(t, labServer)
 			sum := run(t, Config{Targets: []string{s.URL + "/stall"}, Clients: 4, Rate: ld.rate,
 				Duration: 3 * time.Second, Timeout: 5 * time.Second})
-			if sum.Failed != 0 || sum.LatencyMs.Max < 1000 {
-				t.Fatalf("failed %d, max %.1f ms: the stall did not happen", sum.Failed, sum.LatencyMs.Max)
+			if sum.Failed != 0 || sum.LatencyMS.Max < 1000 {
+				t.Fatalf("failed %d, max %.1f ms: the stall did not happen", sum.Failed, sum.LatencyMS.Max)
 			}
 			if ld.rate > 0 {
-				if sum.Mode != "open" || sum.LatencyMs.P99 < 500 {
-					t.Errorf("open loop p99 = %.1f ms, want the stall (>= 500 ms)", sum.LatencyMs.P99)
+				if sum.Mode != "open" || sum.LatencyMS.P99 < 500 {
+					t.Errorf("open loop p99 = %.1f ms, want the stall (>= 500 ms)", sum.LatencyMS.P99)
 				}
 				// Never faster than the rate; slower only when the server (or
 				// this busy machine) cannot keep up with one request in
@@ -162,8 +166,8 @@ func TestStallOpenVsClosed(t *testing.T) {
 				if want := ld.rate * sum.DurationS; float64(sum.Requests) < want*0.3 || float64(sum.Requests) > want*1.02 {
 					t.Errorf("open loop sent %d requests, want about %.0f", sum.Requests, want)
 				}
-			} else if sum.LatencyMs.P99 >= 100 {
-				t.Errorf("closed loop p99 = %.1f ms, want it hidden (< 100 ms)", sum.LatencyMs.P99)
+			} else if sum.LatencyMS.P99 >= 100 {
+				t.Errorf("closed loop p99 = %.1f ms, want it hidden (< 100 ms)", sum.LatencyMS.P99)
 			}
 		})
 	}
@@ -224,6 +228,7 @@ func TestRequestsPerClientPipelineAndKeepAlive(t *testing.T) {
 }
 
 func TestWarmupRampAndProgress(t *testing.T) {
+	race.Skip(t)
 	t.Parallel()
 	s := startServer(t, labServer)
 	var progress syncBuffer
@@ -313,146 +318,6 @@ func TestShardMergeEqualsSingleRun(t *testing.T) {
 	}
 }
 
-func TestMergeRefusesMismatch(t *testing.T) {
-	h, _ := encodeHist(newLatencyHist())
-	base := Summary{Schema: SummarySchema, Mode: "closed", Pipeline: 1, ClientsTotal: 4, Histogram: h, ConnectHistogram: h}
-	tests := []struct {
-		name   string
-		change func(s *Summary)
-	}{
-		{"schema", func(s *Summary) { s.Schema = "other/v9" }},
-		{"mode", func(s *Summary) { s.Mode = "open" }},
-		{"clients", func(s *Summary) { s.ClientsTotal = 5 }},
-		{"no histogram", func(s *Summary) { s.Histogram = "" }},
-		{"bad histogram", func(s *Summary) { s.ConnectHistogram = "!!" }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, b := base, base
-			tt.change(&b)
-			if _, err := Merge(&a, &b); !errors.Is(err, ErrMerge) {
-				t.Errorf("err = %v, want ErrMerge", err)
-			}
-		})
-	}
-}
-
-func TestTargets(t *testing.T) {
-	tests := []struct {
-		raw     string
-		ok      bool
-		addr    string
-		path    string
-		loopOK  bool // allowed from the host namespace without AllowRemote
-		resolve bool
-	}{
-		{raw: "http://127.0.0.1:8080/", ok: true, addr: "127.0.0.1:8080", path: "/", loopOK: true},
-		{raw: "http://localhost:81/x?y=1", ok: true, addr: "127.0.0.1:81", path: "/x?y=1", loopOK: true},
-		{raw: "http://127.3.4.5", ok: true, addr: "127.3.4.5:80", path: "/", loopOK: true},
-		{raw: "http://[::1]:9/", ok: true, addr: "[::1]:9", path: "/", loopOK: true},
-		{raw: "http://192.0.2.7:80/", ok: true, addr: "192.0.2.7:80", path: "/"},
-		{raw: "http://[::ffff:10.0.0.1]/", ok: true, addr: "10.0.0.1:80", path: "/"},
-		{raw: "https://127.0.0.1/"},
-		{raw: "http://example.com/"},
-		{raw: "http://u:p@127.0.0.1/"},
-		{raw: "http://127.0.0.1:0/"},
-		{raw: "http://127.0.0.1:99999/"},
-		{raw: "http://127.0.0.1:/"},
-		{raw: "http://127.0.0.1/#frag"},
-		{raw: "127.0.0.1:80"},
-		{raw: "http:///path"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.raw, func(t *testing.T) {
-			tg, err := ParseTarget(tt.raw, tt.resolve)
-			if (err == nil) != tt.ok {
-				t.Fatalf("err = %v, want ok %v", err, tt.ok)
-			}
-			if !tt.ok {
-				return
-			}
-			if tg.Addr.String() != tt.addr || tg.Path != tt.path {
-				t.Errorf("addr %s path %s, want %s %s", tg.Addr, tg.Path, tt.addr, tt.path)
-			}
-			err = checkTargets([]Target{tg}, false, false)
-			if (err == nil) != tt.loopOK {
-				t.Errorf("safety check: %v, want allowed %v", err, tt.loopOK)
-			}
-			if !tt.loopOK && !errors.Is(err, ErrRemoteTarget) {
-				t.Errorf("err = %v, want ErrRemoteTarget", err)
-			}
-			if checkTargets([]Target{tg}, false, true) != nil || checkTargets([]Target{tg}, true, false) != nil {
-				t.Error("allow-remote or a lab namespace must permit any target")
-			}
-		})
-	}
-}
-
-func TestRunRefusesRemoteTarget(t *testing.T) {
-	in, err := inLabNamespace(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in {
-		t.Skip("the test runs inside a non-host network namespace")
-	}
-	_, err = Run(context.Background(), Config{Targets: []string{"http://192.0.2.1/"}, Duration: time.Second})
-	if !errors.Is(err, ErrRemoteTarget) {
-		t.Fatalf("err = %v, want ErrRemoteTarget", err)
-	}
-}
-
-func TestConfigErrors(t *testing.T) {
-	tests := []Config{
-		{},
-		{Targets: []string{"http://127.0.0.1/"}, Clients: -1},
-		{Targets: []string{"http://127.0.0.1/"}, Pipeline: 2, DisableKeepAlive: true},
-		{Targets: []string{"http://127.0.0.1/"}, Duration: 2 * MaxDuration},
-		{Targets: []string{"http://127.0.0.1/"}, Timeout: time.Microsecond},
-		{Targets: []string{"http://127.0.0.1/"}, Clients: 2, Shard: Shard{Index: 0, Count: 3}},
-		{Targets: []string{"http://127.0.0.1/"}, Shard: Shard{Index: 3, Count: 3}},
-		{Targets: []string{"http://127.0.0.1/"}, Rate: -1},
-	}
-	for i, c := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if _, err := Run(context.Background(), c); !errors.Is(err, ErrConfig) {
-				t.Errorf("err = %v, want ErrConfig", err)
-			}
-		})
-	}
-}
-
-func TestPacers(t *testing.T) {
-	if _, paced := PerConnection(0, 10).Due(5); paced {
-		t.Error("rate 0 must be a closed loop")
-	}
-	p := PerConnection(1000, 10) // 100/s per connection: every 10 ms
-	for n, want := range []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond} {
-		if at, paced := p.Due(uint64(n)); !paced || at != want {
-			t.Errorf("Due(%d) = %v %v, want %v paced", n, at, paced, want)
-		}
-	}
-}
-
-func TestParseShard(t *testing.T) {
-	for _, tt := range []struct {
-		in string
-		ok bool
-	}{{"0/1", true}, {"2/3", true}, {"3/3", false}, {"-1/2", false}, {"1", false}, {"a/b", false}, {"0/0", false}} {
-		s, err := ParseShard(tt.in)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: err %v", tt.in, err)
-		}
-		if tt.ok && s.String() != tt.in {
-			t.Errorf("%s round-trips as %s", tt.in, s)
-		}
-	}
-	lo, hi := Shard{Index: 2, Count: 3}.clients(10)
-	if lo != 6 || hi != 10 {
-		t.Errorf("shard 2/3 of 10 = [%d,%d), want [6,10)", lo, hi)
-	}
-}
-
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -476,6 +341,7 @@ func (s *syncBuffer) String() string {
 // workers are all tied to keep-alive connections. The success rate hides
 // the starved clients; ClientsStarved counts them.
 func TestClientsStarved(t *testing.T) {
+	race.Skip(t)
 	t.Parallel()
 	var mu sync.Mutex
 	served := map[net.Conn]bool{}
@@ -512,4 +378,38 @@ func countTrue(m map[net.Conn]bool) int {
 		}
 	}
 	return n
+}
+
+// answersTwice sends two complete responses, in one write, to every request.
+func answersTwice(s *testServer, c net.Conn, path string, closing bool) bool {
+	one := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	_, err := c.Write([]byte(one + one))
+	return err == nil
+}
+
+// TestUnsolicitedResponses: a server that answers each request twice. The
+// second answer is counted apart: not a request, not an error, and the
+// connection it came on is closed, so every request goes out on a new one.
+func TestUnsolicitedResponses(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, answersTwice)
+	sum := run(t, Config{Targets: []string{s.URL + "/"}, Clients: 2, RequestsPerClient: 5, Loops: 1})
+	if sum.Requests != 10 || sum.OK != 10 || sum.Failed != 0 {
+		t.Errorf("requests %d ok %d failed %d (errors %v), want 10 ok", sum.Requests, sum.OK, sum.Failed, sum.Errors)
+	}
+	if sum.Unsolicited != 10 {
+		t.Errorf("unsolicited %d, want 10 (one per request)", sum.Unsolicited)
+	}
+	if sum.ConnectsOK != 10 || s.requests.Load() != 10 {
+		t.Errorf("connects %d, server saw %d requests: want 10 and 10 (a connection per request)", sum.ConnectsOK, s.requests.Load())
+	}
+	for name := range sum.Errors {
+		if strings.Contains(name, "UNSOLICITED") {
+			t.Errorf("error class %s outside the taxonomy", name)
+		}
+	}
+	m, err := Merge(sum, sum)
+	if err != nil || m.Unsolicited != 20 || m.Requests != 20 {
+		t.Errorf("merge of two: unsolicited %d requests %d (%v), want 20 20", m.Unsolicited, m.Requests, err)
+	}
 }

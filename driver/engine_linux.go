@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -22,7 +21,6 @@ const (
 	eventsPerRun = 4096
 	minBackoff   = time.Millisecond       // first pause after a failed connect
 	maxBackoff   = 100 * time.Millisecond // longest pause between connect attempts of one client
-	maxPoll      = 100 * time.Millisecond // a loop looks at the stop flag at least this often
 )
 
 type connState uint8
@@ -56,53 +54,44 @@ type conn struct {
 	served   bool // got an ok answer to a measured request
 }
 
-// plan is the immutable part of a run, shared by all loops.
-type plan struct {
-	targets      []Target
-	sockaddrs    []unix.Sockaddr
-	families     []int
-	reqs         [][]byte // per target: Pipeline copies of the request
-	reqLen       []uint32
-	depth        uint32
-	keepAlive    bool
-	pacer        Pacer
-	paced        bool
-	perClient    uint32
-	timeout      int64 // ns
-	connTimeout  int64 // ns
-	sweepEvery   int64 // ns
-	base         time.Time
-	measureStart int64 // ns since base
-	end          int64 // ns since base
-	netnsFD      int
-	stop         *atomic.Bool
-	timeline     *timeline
-}
-
 // loopStats are the counters of one loop, merged after the run.
 type loopStats struct {
-	ok, warmup, unfinished        uint64
-	starved                       uint64 // clients without one ok measured answer
-	connectsAttempted, connectsOK uint64
-	errs                          [numSteps][numClasses]uint64
-	other                         map[string]uint64
-	lat, conn                     *hdrhistogram.Histogram
-	lastEvent                     int64 // ns: when the last client finished (count mode)
-	err                           error
+	counts
+	errs      [numStages][numClasses]uint64
+	other     [numStages]map[string]uint64 // "other_<ERRNO>_<stage>" -> count
+	lat, conn *hdrhistogram.Histogram
+	lastEvent int64 // ns: when the last client finished (count mode)
+	err       error
+}
+
+// tally returns the loop's counters as a tally (sharing its histograms).
+func (st *loopStats) tally() *tally {
+	t := &tally{counts: st.counts, errs: map[string]map[string]uint64{}, lat: st.lat, conn: st.conn}
+	for s := range numStages {
+		for k, n := range st.errs[s] {
+			t.addErr(s.String(), classNames[k], n)
+		}
+		for name, n := range st.other[s] {
+			t.addErr(s.String(), name, n)
+		}
+	}
+	return t
 }
 
 // loop is one event loop on its own locked OS thread.
 type loop struct {
-	p       *plan
-	ep      int
-	conns   []conn
-	times   []int64
-	heap    []int32
-	events  []unix.EpollEvent
-	buf     []byte
-	active  int
-	st      loopStats
-	noPwait bool
+	p         *plan
+	sockaddrs []unix.Sockaddr // per target; connect(2) writes into them, so each loop has its own
+	families  []int
+	ep        int
+	conns     []conn
+	times     []int64
+	heap      []int32
+	events    []unix.EpollEvent
+	buf       []byte
+	active    int
+	st        loopStats
+	noPwait   bool
 	// current timeline second
 	sec           int64
 	secEnd        int64
@@ -131,6 +120,11 @@ func newLoop(p *plan, clients []int, origins []int64) (*loop, error) {
 		secHist: newSecondHist(),
 	}
 	l.st.lat, l.st.conn = newLatencyHist(), newLatencyHist()
+	for _, t := range p.targets {
+		sa, family := sockaddrOf(t)
+		l.sockaddrs = append(l.sockaddrs, sa)
+		l.families = append(l.families, family)
+	}
 	for i, g := range clients {
 		c := &l.conns[i]
 		c.fd = -1
@@ -149,13 +143,13 @@ func (l *loop) run() {
 	runtime.LockOSThread()
 	// No UnlockOSThread: a thread that joined another namespace must die
 	// with this goroutine.
+	defer unix.Close(l.ep)
 	if l.p.netnsFD != 0 {
-		if err := unix.Setns(l.p.netnsFD, unix.CLONE_NEWNET); err != nil {
-			l.st.err = fmt.Errorf("driver: join network namespace: %w", err)
+		if _, err := enterNamespace(l.p.netnsFD); err != nil {
+			l.st.err = err
 			return
 		}
 	}
-	defer unix.Close(l.ep)
 	nextSweep := int64(0)
 	var now int64
 	for {
@@ -290,9 +284,9 @@ func (l *loop) connect(ci int32, now int64) {
 	if now >= l.p.measureStart {
 		l.st.connectsAttempted++
 	}
-	fd, err := unix.Socket(l.p.families[t], unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(l.families[t], unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		l.connectFailed(ci, now, StepSocket, err)
+		l.connectFailed(ci, now, StageSocket, err)
 		return
 	}
 	// With keep-alive, requests go out at once (no Nagle). Without it the
@@ -304,9 +298,9 @@ func (l *loop) connect(ci int32, now int64) {
 		opt = unix.TCP_CORK
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, opt, 1)
-	if err := unix.Connect(fd, l.p.sockaddrs[t]); err != nil && err != unix.EINPROGRESS {
+	if err := unix.Connect(fd, l.sockaddrs[t]); err != nil && err != unix.EINPROGRESS {
 		unix.Close(fd)
-		l.connectFailed(ci, now, StepConnect, err)
+		l.connectFailed(ci, now, StageConnect, err)
 		return
 	}
 	c.gen++
@@ -321,15 +315,15 @@ func (l *loop) connect(ci int32, now int64) {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: ci, Pad: int32(c.gen)}
 	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		l.closeFD(ci)
-		l.connectFailed(ci, now, StepConnect, err)
+		l.connectFailed(ci, now, StageConnect, err)
 	}
 }
 
-// connectFailed counts one failed request for a connect that failed at step
+// connectFailed counts one failed request for a connect that failed at stage
 // s and pauses the client (doubling backoff) before it tries again, so an
 // instant failure such as EADDRNOTAVAIL is counted per attempt without
 // spinning a core.
-func (l *loop) connectFailed(ci int32, now int64, s Step, err error) {
+func (l *loop) connectFailed(ci int32, now int64, s Stage, err error) {
 	c := &l.conns[ci]
 	c.state = stIdle
 	if errors.Is(err, errConnectTimeout) {
@@ -391,7 +385,7 @@ func (l *loop) connected(ci int32, now int64) {
 	}
 	if err != nil {
 		l.closeFD(ci)
-		l.connectFailed(ci, now, StepConnect, err)
+		l.connectFailed(ci, now, StageConnect, err)
 		return
 	}
 	c.state = stConnected
@@ -456,7 +450,7 @@ func (l *loop) flush(ci int32, now int64) bool {
 	req := l.p.reqs[c.target][c.wrOff : c.wrOff+c.wrLeft]
 	n, err := rawWrite(int(c.fd), req)
 	if err != nil && err != unix.EAGAIN {
-		l.connFailed(ci, now, StepWrite, err)
+		l.connFailed(ci, now, StageWrite, err)
 		return false
 	}
 	if n > 0 {
@@ -486,7 +480,7 @@ func (l *loop) readable(ci int32, events uint32, now int64) {
 			continue
 		}
 		if err != nil {
-			l.connFailed(ci, now, StepRead, err)
+			l.connFailed(ci, now, StageRead, err)
 			return
 		}
 		if n == 0 {
@@ -508,14 +502,18 @@ func (l *loop) parse(ci int32, data []byte, now int64) bool {
 	c := &l.conns[ci]
 	for len(data) > 0 {
 		if c.sent == c.answered {
-			// Bytes nobody asked for.
-			l.failOther(otherClass("UNSOLICITED", StepParse), now, now)
+			// An answer nobody asked for: counted apart, neither a
+			// request nor an error, and the connection is not trusted
+			// with another request.
+			if now >= l.p.measureStart {
+				l.st.unsolicited++
+			}
 			l.closeAndReconnect(ci, now)
 			return false
 		}
 		n, done, err := c.p.Feed(data)
 		if err != nil {
-			l.failInFlight(ci, cBadResponse, StepParse, now)
+			l.failInFlight(ci, cBadResponse, StageParse, now)
 			return false
 		}
 		data = data[n:]
@@ -562,10 +560,10 @@ func (l *loop) complete(at, now int64, status int) bool {
 	l.secHist.RecordValue(us)
 	switch {
 	case status >= 500:
-		l.st.errs[StepStatus][cHTTP5xx]++
+		l.st.errs[StageStatus][cHTTP5xx]++
 		l.secErr++
 	case status >= 400:
-		l.st.errs[StepStatus][cHTTP4xx]++
+		l.st.errs[StageStatus][cHTTP4xx]++
 		l.secErr++
 	default:
 		l.st.ok++
@@ -588,7 +586,7 @@ func (l *loop) eof(ci int32, now int64) {
 		l.closeAndReconnect(ci, now) // an idle connection closed: no request lost
 		return
 	}
-	l.failInFlight(ci, cEOF, StepRead, now)
+	l.failInFlight(ci, cEOF, StageRead, now)
 }
 
 // closeAndReconnect closes a connection that ended normally; requests still
@@ -610,9 +608,9 @@ func (l *loop) closeAndReconnect(ci int32, now int64) {
 
 // connFailed counts the requests in flight on a failed connection by the
 // errno's class, and reconnects.
-func (l *loop) connFailed(ci int32, now int64, s Step, err error) {
+func (l *loop) connFailed(ci int32, now int64, s Stage, err error) {
 	c := &l.conns[ci]
-	if c.sent == c.answered && s == StepRead {
+	if c.sent == c.answered && s == StageRead {
 		// An idle keep-alive connection was reset: no request was lost.
 		l.closeAndReconnect(ci, now)
 		return
@@ -626,7 +624,7 @@ func (l *loop) connFailed(ci int32, now int64, s Step, err error) {
 	}
 	name := otherClass(errName(err), s)
 	for i := c.answered; i < c.sent; i++ {
-		l.failOther(name, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
+		l.failOther(s, name, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
 	}
 	l.closeFD(ci)
 	c.state = stIdle
@@ -634,8 +632,8 @@ func (l *loop) connFailed(ci int32, now int64, s Step, err error) {
 }
 
 // failInFlight counts every request in flight on the connection as failed
-// with class cl at step s, then reconnects.
-func (l *loop) failInFlight(ci int32, cl class, s Step, now int64) {
+// with class cl at stage s, then reconnects.
+func (l *loop) failInFlight(ci int32, cl class, s Stage, now int64) {
 	c := &l.conns[ci]
 	for i := c.answered; i < c.sent; i++ {
 		l.failClass(cl, s, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
@@ -645,7 +643,7 @@ func (l *loop) failInFlight(ci int32, cl class, s Step, now int64) {
 	l.schedule(ci, now)
 }
 
-func (l *loop) failErr(s Step, err error, at, now int64) {
+func (l *loop) failErr(s Stage, err error, at, now int64) {
 	var e unix.Errno
 	if errors.As(err, &e) {
 		if cl, ok := classify(s, e); ok {
@@ -653,7 +651,7 @@ func (l *loop) failErr(s Step, err error, at, now int64) {
 			return
 		}
 	}
-	l.failOther(otherClass(errName(err), s), at, now)
+	l.failOther(s, otherClass(errName(err), s), at, now)
 }
 
 func errName(err error) string {
@@ -664,31 +662,34 @@ func errName(err error) string {
 	return "UNKNOWN"
 }
 
-func (l *loop) failClass(cl class, s Step, at, now int64) {
+// failed counts one failed request sent at time at: in the warmup, or in
+// the current timeline second; it reports whether it was measured.
+func (l *loop) failed(at, now int64) bool {
 	if at < l.p.measureStart {
 		l.st.warmup++
-		return
+		return false
 	}
 	if now >= l.secEnd {
 		l.flushSecond(now)
 	}
-	l.st.errs[s][cl]++
 	l.secErr++
+	return true
 }
 
-func (l *loop) failOther(name string, at, now int64) {
-	if at < l.p.measureStart {
-		l.st.warmup++
+func (l *loop) failClass(cl class, s Stage, at, now int64) {
+	if l.failed(at, now) {
+		l.st.errs[s][cl]++
+	}
+}
+
+func (l *loop) failOther(s Stage, name string, at, now int64) {
+	if !l.failed(at, now) {
 		return
 	}
-	if now >= l.secEnd {
-		l.flushSecond(now)
+	if l.st.other[s] == nil {
+		l.st.other[s] = map[string]uint64{}
 	}
-	if l.st.other == nil {
-		l.st.other = map[string]uint64{}
-	}
-	l.st.other[name]++
-	l.secErr++
+	l.st.other[s][name]++
 }
 
 // sweep enforces connect and request timeouts. Scanning every connection a
@@ -701,11 +702,11 @@ func (l *loop) sweep(now int64) {
 		case stConnecting:
 			if now-c.start >= l.p.connTimeout {
 				l.closeFD(int32(i))
-				l.connectFailed(int32(i), now, StepConnect, errConnectTimeout)
+				l.connectFailed(int32(i), now, StageConnect, errConnectTimeout)
 			}
 		case stConnected:
 			if c.sent > c.answered && now-c.progress >= l.p.timeout {
-				l.failInFlight(int32(i), cReadTimeout, StepRead, now)
+				l.failInFlight(int32(i), cReadTimeout, StageRead, now)
 			}
 		}
 	}
@@ -855,4 +856,12 @@ func (l *loop) heapDown(i int) bool {
 		i = c
 	}
 	return i > start
+}
+
+func sockaddrOf(t Target) (unix.Sockaddr, int) {
+	a := t.Addr.Addr()
+	if a.Is4() {
+		return &unix.SockaddrInet4{Port: int(t.Addr.Port()), Addr: a.As4()}, unix.AF_INET
+	}
+	return &unix.SockaddrInet6{Port: int(t.Addr.Port()), Addr: a.As16()}, unix.AF_INET6
 }

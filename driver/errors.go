@@ -1,25 +1,32 @@
 package driver
 
-// Step is where in a request's life an error happened.
-type Step uint8
+import "errors"
 
-// The steps of a request.
+// ErrUnsupported is returned by Run and MarkNamespace on systems other than
+// Linux: the event loops are built on epoll, and the namespace guard on
+// rtnetlink.
+var ErrUnsupported = errors.New("driver: load generation needs Linux (epoll)")
+
+// Stage is where in a request's life an error happened.
+type Stage uint8
+
+// The stages of a request.
 const (
-	StepSocket  Step = iota // creating the socket
-	StepConnect             // connecting (including the connect timeout)
-	StepWrite               // sending the request
-	StepRead                // waiting for and reading the response
-	StepParse               // the response bytes were not valid HTTP/1.x
-	StepStatus              // a complete response with a 4xx or 5xx status
-	numSteps
+	StageSocket  Stage = iota // creating the socket
+	StageConnect              // connecting (including the connect timeout)
+	StageWrite                // sending the request
+	StageRead                 // waiting for and reading the response
+	StageParse                // the response bytes were not valid HTTP/1.x
+	StageStatus               // a complete response with a 4xx or 5xx status
+	numStages
 )
 
-var stepNames = [numSteps]string{"socket", "connect", "write", "read", "parse", "status"}
+var stageNames = [numStages]string{"socket", "connect", "write", "read", "parse", "status"}
 
-// String returns the step's name as used in Summary.ErrorsByStep.
-func (s Step) String() string {
-	if s < numSteps {
-		return stepNames[s]
+// String returns the stage's name as used in Summary.ErrorsByStage (JSON errors_by_step).
+func (s Stage) String() string {
+	if s < numStages {
+		return stageNames[s]
 	}
 	return "unknown"
 }
@@ -61,8 +68,8 @@ var classNames = [numClasses]string{
 }
 
 // otherClass names an error outside the fixed classes so that its errno and
-// step are never lost: "other_<ERRNO>_<step>".
-func otherClass(errnoName string, s Step) string {
+// stage are never lost: "other_<ERRNO>_<stage>".
+func otherClass(errnoName string, s Stage) string {
 	if errnoName == "" {
 		errnoName = "UNKNOWN"
 	}

@@ -8,20 +8,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// classify maps an errno seen at step s to a fixed class; ok is false when
+// classify maps an errno seen at stage s to a fixed class; ok is false when
 // the errno fits none, and the caller records otherClass(errnoName(e), s).
-func classify(s Step, e unix.Errno) (c class, ok bool) {
+func classify(s Stage, e unix.Errno) (c class, ok bool) {
 	switch e {
 	case unix.EMFILE, unix.ENFILE:
 		return cTooManyFiles, true
 	case unix.EADDRNOTAVAIL:
-		if s == StepSocket || s == StepConnect {
+		if s == StageSocket || s == StageConnect {
 			return cAddrUnavailable, true
 		}
 	case unix.ECONNREFUSED:
 		return cConnectRefused, true
 	case unix.ETIMEDOUT:
-		if s == StepConnect {
+		if s == StageConnect {
 			return cConnectTimeout, true
 		}
 	case unix.ECONNRESET, unix.EPIPE:

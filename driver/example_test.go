@@ -1,3 +1,5 @@
+//go:build linux
+
 package driver_test
 
 import (
@@ -31,12 +33,12 @@ func Example() {
 		return
 	}
 	fmt.Println("requests:", sum.Requests, "ok:", sum.OK, "ended by:", sum.EndedBy)
-	fmt.Println("404s:", sum.Errors[driver.ClassHTTP4xx], "at step:", sum.ErrorsByStep["status"])
+	fmt.Println("404s:", sum.Errors[driver.ClassHTTP4xx], "at stage:", sum.ErrorsByStage["status"])
 	fmt.Printf("success rate: %.2f\n", sum.SuccessRate)
-	fmt.Println("latency measured:", sum.LatencyMs.P50 > 0 && sum.LatencyMs.P50 <= sum.LatencyMs.Max)
+	fmt.Println("latency measured:", sum.LatencyMS.P50 > 0 && sum.LatencyMS.P50 <= sum.LatencyMS.Max)
 	// Output:
 	// requests: 100 ok: 50 ended by: requests
-	// 404s: 50 at step: map[http_4xx:50]
+	// 404s: 50 at stage: map[http_4xx:50]
 	// success rate: 0.50
 	// latency measured: true
 }

@@ -54,3 +54,34 @@ func FuzzParseShard(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConfigShard: every valid configuration deals each of its shard's
+// clients, and only those, to a loop.
+func FuzzConfigShard(f *testing.F) {
+	f.Add(10, 0, 1, 2)
+	f.Add(2, 1, 3, 4)
+	f.Add(10, 1<<62, 1<<62+1, 1)
+	f.Fuzz(func(t *testing.T, clients, index, count, loops int) {
+		c, err := Config{Targets: []string{"http://127.0.0.1/"}, Clients: clients, Shard: Shard{Index: index, Count: count}}.withDefaults()
+		if err != nil || loops < 1 || loops > 64 {
+			return
+		}
+		lo, hi := c.Shard.clients(c.Clients)
+		if lo < 0 || hi > c.Clients || hi <= lo {
+			t.Fatalf("valid config %+v has shard clients [%d, %d)", c, lo, hi)
+		}
+		dealt, _ := newPlan(c, nil, 0).deal(c, min(loops, hi-lo))
+		n := 0
+		for _, l := range dealt {
+			for _, g := range l {
+				if g < lo || g >= hi {
+					t.Fatalf("client %d outside [%d, %d)", g, lo, hi)
+				}
+				n++
+			}
+		}
+		if n != hi-lo {
+			t.Fatalf("%d clients dealt, want %d", n, hi-lo)
+		}
+	})
+}

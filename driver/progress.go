@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/scalelab/scalelab/units"
 )
 
 // progressLag is how long after a second ends its line is printed: the
@@ -11,15 +13,15 @@ import (
 const progressLag = 150 * time.Millisecond
 
 // reportProgress writes one line a second until finished is closed: during
-// the warmup how long it has left, then each measured second once complete.
-func reportProgress(w io.Writer, p *plan, clients int, finished <-chan struct{}) {
-	measureStart := time.Duration(p.measureStart)
+// the warmup (which ends measureStart after base) how long it has left,
+// then each measured second of tl once complete.
+func reportProgress(w io.Writer, base time.Time, measureStart time.Duration, tl *timeline, clients int, finished <-chan struct{}) {
 	next := time.Second
 	for sec := 0; ; {
 		if next > measureStart {
 			next = measureStart + time.Duration(sec+1)*time.Second + progressLag
 		}
-		t := time.NewTimer(next - time.Since(p.base))
+		t := time.NewTimer(next - time.Since(base))
 		select {
 		case <-finished:
 			t.Stop()
@@ -27,13 +29,14 @@ func reportProgress(w io.Writer, p *plan, clients int, finished <-chan struct{})
 		case <-t.C:
 		}
 		if next <= measureStart {
-			left := measureStart - time.Since(p.base)
-			fmt.Fprintf(w, "warming up, %v left, %d clients\n", left.Round(100*time.Millisecond), clients)
+			left := measureStart - time.Since(base)
+			fmt.Fprintf(w, "warming up, %s left, %s\n", units.Seconds(left.Seconds()), units.Clients(clients))
 			next += time.Second
 			continue
 		}
-		ok, errs, p99 := p.timeline.second(sec)
+		ok, errs, p99 := tl.second(sec)
 		sec++
-		fmt.Fprintf(w, "[%4ds] %8d req/s %6d errors  p99 %8.2f ms  %d clients\n", sec, ok, errs, p99, clients)
+		fmt.Fprintf(w, "[%4ds] %10s req/s %8s errors  p99 %11s  %s\n",
+			sec, units.Int(ok), units.Int(errs), units.MS(p99), units.Clients(clients))
 	}
 }

@@ -3,7 +3,6 @@
 package driver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,12 @@ import (
 // error only when the run could not happen (bad config, refused target,
 // event-loop failure); failed requests are counted in the summary. Cancelling
 // ctx ends the run early with EndedBy "canceled".
+//
+// Before any load socket exists, Run refuses (ErrRemoteTarget) a run whose
+// targets are not all loopback unless Config.AllowRemote is set, the network
+// namespace the sockets will live in (Config.NetnsFD's, else the calling
+// thread's) has no interface but loopback up, or Config.NamespaceMark
+// matches that namespace's mark (MarkNamespace).
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -30,221 +35,145 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			return nil, fmt.Errorf("driver: %w", err)
 		}
 	}
-	inLab, err := inLabNamespace(c.NetnsFD)
+	nsFD, release, err := guard(c, targets)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTargets(targets, inLab, c.AllowRemote); err != nil {
+	defer release()
+	r, err := prepare(c, newPlan(c, targets, nsFD))
+	if err != nil {
 		return nil, err
 	}
+	r.execute(ctx)
+	t, err := r.merge()
+	if err != nil {
+		return nil, err
+	}
+	return r.summarize(t)
+}
 
+// execution is one run in progress and, once executed, how it ended.
+type execution struct {
+	c      Config
+	p      *plan
+	loops  []*loop
+	cpus   int // CPUs the process may run on
+	n      int // clients of this shard
+	cpu    cpuSampler
+	wall   time.Duration // when the loops ended, from p.base
+	endCPU time.Duration // the process's CPU time then
+	cpuErr error
+	cancel atomic.Bool // ended by ctx
+}
+
+// prepare makes the event loops: one per CPU the process may use (or
+// c.Loops), never more than the shard's clients.
+func prepare(c Config, p *plan) (*execution, error) {
 	lo, hi := c.Shard.clients(c.Clients)
-	n := hi - lo
-	cpus := allowedCPUs()
+	r := &execution{c: c, p: p, cpus: allowedCPUs(), n: hi - lo}
 	loops := c.Loops
 	if loops == 0 {
-		loops = cpus
+		loops = r.cpus
 	}
-	loops = min(loops, n)
-	pacer := c.Pacer
-	if pacer == nil {
-		pacer = PerConnection(c.Rate, c.Clients)
-	}
-	_, paced := pacer.Due(0)
-
-	p := &plan{
-		targets:      targets,
-		depth:        uint32(c.Pipeline),
-		keepAlive:    !c.DisableKeepAlive,
-		pacer:        pacer,
-		paced:        paced,
-		perClient:    uint32(c.RequestsPerClient),
-		timeout:      int64(c.Timeout),
-		connTimeout:  int64(c.ConnectTimeout),
-		sweepEvery:   int64(min(max(min(c.Timeout, c.ConnectTimeout)/20, time.Millisecond), maxPoll)),
-		measureStart: int64(c.Warmup),
-		end:          int64(c.Warmup + c.Duration),
-		netnsFD:      c.NetnsFD,
-		stop:         new(atomic.Bool),
-		timeline:     &timeline{},
-	}
-	for _, t := range targets {
-		sa, family := sockaddrOf(t)
-		p.sockaddrs = append(p.sockaddrs, sa)
-		p.families = append(p.families, family)
-		req := t.request(p.keepAlive)
-		p.reqs = append(p.reqs, bytes.Repeat(req, c.Pipeline))
-		p.reqLen = append(p.reqLen, uint32(len(req)))
-	}
-
-	// Clients are dealt to loops round-robin so a ramp spreads over all of
-	// them; each starts after its share of the ramp (and, in an open loop,
-	// a phase within one interval so sends do not bunch up).
-	perLoop := make([][]int, loops)
-	origins := make([][]int64, loops)
-	for g := lo; g < hi; g++ {
-		j := (g - lo) % loops
-		origin := int64(c.Ramp) * int64(g) / int64(c.Clients)
-		if cr, ok := pacer.(ConstantRate); ok {
-			origin += int64(cr.Interval) * int64(g) / int64(c.Clients)
-		}
-		perLoop[j] = append(perLoop[j], g)
-		origins[j] = append(origins[j], origin)
-	}
-
-	ls := make([]*loop, loops)
-	for j := range ls {
-		if ls[j], err = newLoop(p, perLoop[j], origins[j]); err != nil {
-			for _, l := range ls[:j] {
+	clients, origins := p.deal(c, min(loops, r.n))
+	r.loops = make([]*loop, len(clients))
+	for j := range r.loops {
+		l, err := newLoop(p, clients[j], origins[j])
+		if err != nil {
+			for _, l := range r.loops[:j] {
 				unix.Close(l.ep)
 			}
 			return nil, err
 		}
+		r.loops[j] = l
 	}
+	return r, nil
+}
+
+// execute starts the loops, the CPU sampler, the progress reporter and the
+// cancel watcher, and returns when the loops have ended.
+func (r *execution) execute(ctx context.Context) {
+	p := r.p
 	p.base = time.Now()
 	var wg sync.WaitGroup
-	for j := range ls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ls[j].run()
-		}()
+	for _, l := range r.loops {
+		wg.Go(l.run)
 	}
 	finished := make(chan struct{})
-	var cpu cpuSampler
-	samplerDone := make(chan struct{})
-	go func() {
-		defer close(samplerDone)
-		cpu.run(p.base, c.Warmup, finished)
-	}()
-	var canceled atomic.Bool
-	go func() {
+	var helpers sync.WaitGroup
+	helpers.Go(func() { r.cpu.run(p.base, r.c.Warmup, finished) })
+	helpers.Go(func() {
 		select {
 		case <-ctx.Done():
-			canceled.Store(true)
+			r.cancel.Store(true)
 			p.stop.Store(true)
 		case <-finished:
 		}
-	}()
-	progressDone := make(chan struct{})
-	if c.Progress != nil {
-		go func() {
-			defer close(progressDone)
-			reportProgress(c.Progress, p, n, finished)
-		}()
-	} else {
-		close(progressDone)
+	})
+	if r.c.Progress != nil {
+		helpers.Go(func() {
+			reportProgress(r.c.Progress, p.base, time.Duration(p.measureStart), p.timeline, r.n, finished)
+		})
 	}
 	wg.Wait()
-	endWall := time.Since(p.base)
-	endCPU, cpuErr := processCPU()
+	r.wall = time.Since(p.base)
+	r.endCPU, r.cpuErr = processCPU()
 	close(finished)
-	<-progressDone
-	<-samplerDone
+	helpers.Wait()
+}
 
-	// Merge the loops.
-	// The first loop's histograms collect the others' (no extra copies).
-	st := loopStats{lat: ls[0].st.lat, conn: ls[0].st.conn, other: map[string]uint64{}}
-	var loopErrs []error
-	allDone := true
-	for _, l := range ls {
+// merge sums the loops' tallies; the first loop's histograms collect the
+// others' (no extra copies).
+func (r *execution) merge() (*tally, error) {
+	var errs []error
+	var total *tally
+	for _, l := range r.loops {
 		if l.st.err != nil {
-			loopErrs = append(loopErrs, l.st.err)
+			errs = append(errs, l.st.err)
+			continue
 		}
-		if l.active > 0 {
-			allDone = false
+		if total == nil {
+			total = l.st.tally()
+		} else if err := total.add(l.st.tally()); err != nil {
+			errs = append(errs, fmt.Errorf("driver: merge event loops: %w", err))
 		}
-		st.ok += l.st.ok
-		st.warmup += l.st.warmup
-		st.unfinished += l.st.unfinished
-		st.starved += l.st.starved
-		st.connectsAttempted += l.st.connectsAttempted
-		st.connectsOK += l.st.connectsOK
-		for s := range l.st.errs {
-			for k := range l.st.errs[s] {
-				st.errs[s][k] += l.st.errs[s][k]
-			}
-		}
-		for k, v := range l.st.other {
-			st.other[k] += v
-		}
-		if l != ls[0] {
-			st.lat.Merge(l.st.lat)
-			st.conn.Merge(l.st.conn)
-		}
-		st.lastEvent = max(st.lastEvent, l.st.lastEvent)
 	}
-	if len(loopErrs) > 0 {
-		return nil, errors.Join(loopErrs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
+	return total, nil
+}
 
-	endedBy := "duration"
-	measuredEnd := min(int64(endWall), p.end)
-	switch {
-	case canceled.Load():
-		endedBy = "canceled"
-	case allDone && c.RequestsPerClient > 0:
-		endedBy = "requests"
-		measuredEnd = min(measuredEnd, max(st.lastEvent, p.measureStart))
-	}
+// summarize writes the summary of an executed run with tally t.
+func (r *execution) summarize(t *tally) (*Summary, error) {
+	c, p := r.c, r.p
+	endedBy, measuredEnd := r.ending()
 	durationS := math.Max(float64(measuredEnd-p.measureStart)/1e9, 0)
-
 	s := &Summary{
-		Schema:            SummarySchema,
-		Targets:           append([]string(nil), c.Targets...),
-		Clients:           n,
-		ClientsTotal:      c.Clients,
-		Shard:             c.Shard.String(),
-		Shards:            c.Shard.Count,
-		Mode:              "closed",
-		Pipeline:          c.Pipeline,
-		KeepAlive:         p.keepAlive,
-		DurationS:         math.Round(durationS*1e6) / 1e6,
-		EndedBy:           endedBy,
-		OK:                st.ok,
-		WarmupRequests:    st.warmup,
-		Unfinished:        st.unfinished,
-		ClientsStarved:    int(st.starved),
-		ConnectsAttempted: st.connectsAttempted,
-		ConnectsOK:        st.connectsOK,
-		LatencyMs:         latencyOf(st.lat),
-		ConnectMs:         connectOf(st.conn),
-		Errors:            map[string]uint64{},
-		ErrorsByStep:      map[string]map[string]uint64{},
+		Schema:       SummarySchema,
+		Targets:      append([]string(nil), c.Targets...),
+		Clients:      r.n,
+		ClientsTotal: c.Clients,
+		Shard:        c.Shard.String(),
+		Shards:       c.Shard.Count,
+		Mode:         "closed",
+		Rate:         p.rate(c, r.n),
+		Pipeline:     c.Pipeline,
+		KeepAlive:    p.keepAlive,
+		DurationS:    math.Round(durationS*1e6) / 1e6,
+		EndedBy:      endedBy,
 	}
-	if paced {
+	if p.paced {
 		s.Mode = "open"
-		s.Rate = c.Rate * float64(n) / float64(c.Clients)
-		if cr, ok := pacer.(ConstantRate); ok && c.Rate == 0 && cr.Interval > 0 {
-			s.Rate = float64(n) * float64(time.Second) / float64(cr.Interval)
-		}
-	}
-	for k, name := range classNames {
-		s.Errors[name] = 0
-		for step := Step(0); step < numSteps; step++ {
-			if v := st.errs[step][k]; v > 0 {
-				s.Errors[name] += v
-				addByStep(s.ErrorsByStep, step.String(), name, v)
-			}
-		}
-	}
-	for name, v := range st.other {
-		s.Errors[name] += v
-		addByStep(s.ErrorsByStep, stepOfOther(name), name, v)
 	}
 	seconds := int(math.Ceil(durationS - 1e-9))
+	var err error
 	if s.Timeline, err = p.timeline.entries(seconds, c.Shard.Count > 1); err != nil {
 		return nil, err
 	}
-	if s.Histogram, err = encodeHist(st.lat); err != nil {
-		return nil, err
-	}
-	if s.ConnectHistogram, err = encodeHist(st.conn); err != nil {
-		return nil, err
-	}
-	s.Driver = Usage{CPUs: cpus, Loops: loops, NoFile: noFile()}
-	if cpuErr == nil {
-		total, perSecond := cpu.usage(endCPU, time.Duration(measuredEnd-p.measureStart), seconds)
+	s.Driver = Usage{CPUs: r.cpus, Loops: len(r.loops), NoFile: noFile()}
+	if r.cpuErr == nil {
+		total, perSecond := r.cpu.usage(r.endCPU, time.Duration(measuredEnd-p.measureStart), seconds)
 		s.Driver.CPUPct = total
 		for k := range s.Timeline {
 			s.Timeline[k].CPUPct = perSecond[k]
@@ -254,31 +183,29 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		s.Driver.RSSMB = math.Round(cur*10) / 10
 		s.Driver.RSSPeakMB = math.Round(peak*10) / 10
 	}
-	s.finish()
+	if err := t.fill(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-func addByStep(m map[string]map[string]uint64, step, class string, v uint64) {
-	if m[step] == nil {
-		m[step] = map[string]uint64{}
+// ending tells why the run ended and when its measured period did (ns
+// since base): at the planned end, or earlier when it was canceled, or when
+// every client finished its requests.
+func (r *execution) ending() (endedBy string, measuredEnd int64) {
+	p := r.p
+	measuredEnd = min(int64(r.wall), p.end)
+	allDone := true
+	var lastEvent int64
+	for _, l := range r.loops {
+		allDone = allDone && l.active == 0
+		lastEvent = max(lastEvent, l.st.lastEvent)
 	}
-	m[step][class] += v
-}
-
-// stepOfOther recovers the step from an "other_<ERRNO>_<step>" name.
-func stepOfOther(name string) string {
-	for s := Step(0); s < numSteps; s++ {
-		if len(name) > len(s.String()) && name[len(name)-len(s.String())-1:] == "_"+s.String() {
-			return s.String()
-		}
+	switch {
+	case r.cancel.Load():
+		return "canceled", measuredEnd
+	case allDone && r.c.RequestsPerClient > 0:
+		return "requests", min(measuredEnd, max(lastEvent, p.measureStart))
 	}
-	return "unknown"
-}
-
-func sockaddrOf(t Target) (unix.Sockaddr, int) {
-	a := t.Addr.Addr()
-	if a.Is4() {
-		return &unix.SockaddrInet4{Port: int(t.Addr.Port()), Addr: a.As4()}, unix.AF_INET
-	}
-	return &unix.SockaddrInet6{Port: int(t.Addr.Port()), Addr: a.As16()}, unix.AF_INET6
+	return "duration", measuredEnd
 }

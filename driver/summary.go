@@ -4,8 +4,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -48,6 +49,11 @@ const (
 //	rps                 ok responses per second over duration_s
 //	warmup_requests     requests sent during the warmup (discarded)
 //	unfinished          requests still in flight at the end
+//	unsolicited_responses
+//	                    responses (any bytes) that arrived on a connection with no
+//	                    request in flight, such as a second answer to one request;
+//	                    neither requests nor errors; the driver closes such a
+//	                    connection at once and opens a new one
 //	clients_starved     clients that got no ok answer to a measured request
 //	                    (a server that serves some connections and leaves the
 //	                    others waiting shows here, whatever the success rate)
@@ -58,9 +64,9 @@ const (
 //	                    (any status), from send, or from the intended send in an open loop
 //	connect_ms          {p50, p99, max} of completed connects
 //	errors              {class: count}: every fixed class (zeros included) and
-//	                    "other_<ERRNO>_<step>" for anything else
-//	errors_by_step      {step: {class: count}}, non-zero entries only;
-//	                    steps: socket, connect, write, read, parse, status
+//	                    "other_<ERRNO>_<stage>" for anything else
+//	errors_by_step      {stage: {class: count}}, non-zero entries only;
+//	                    stages (see Stage): socket, connect, write, read, parse, status
 //	timeline            [{t, rps, errors, p99_ms, cpu_pct}] per measured second; t counts
 //	                    from 0; cpu_pct is the driver's CPU use in that second (% of one
 //	                    core); in shard runs each entry also carries "histogram"
@@ -90,13 +96,14 @@ type Summary struct {
 	RPS               float64                      `json:"rps"`
 	WarmupRequests    uint64                       `json:"warmup_requests"`
 	Unfinished        uint64                       `json:"unfinished"`
+	Unsolicited       uint64                       `json:"unsolicited_responses"`
 	ClientsStarved    int                          `json:"clients_starved"`
 	ConnectsAttempted uint64                       `json:"connects_attempted"`
 	ConnectsOK        uint64                       `json:"connects_ok"`
-	LatencyMs         Latency                      `json:"latency_ms"`
-	ConnectMs         ConnectTime                  `json:"connect_ms"`
+	LatencyMS         Latency                      `json:"latency_ms"`
+	ConnectMS         ConnectTime                  `json:"connect_ms"`
 	Errors            map[string]uint64            `json:"errors"`
-	ErrorsByStep      map[string]map[string]uint64 `json:"errors_by_step"`
+	ErrorsByStage     map[string]map[string]uint64 `json:"errors_by_step"`
 	Timeline          []Second                     `json:"timeline"`
 	Driver            Usage                        `json:"driver"`
 	Histogram         string                       `json:"histogram"`
@@ -125,7 +132,7 @@ type Second struct {
 	T         int     `json:"t"`
 	RPS       uint64  `json:"rps"`
 	Errors    uint64  `json:"errors"`
-	P99Ms     float64 `json:"p99_ms"`
+	P99MS     float64 `json:"p99_ms"`
 	CPUPct    float64 `json:"cpu_pct"`
 	Histogram string  `json:"histogram,omitempty"`
 }
@@ -173,31 +180,32 @@ func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	return h, nil
 }
 
-func usToMs(v int64) float64 { return math.Round(float64(v)) / 1000 }
+func usToMS(v int64) float64 { return math.Round(float64(v)) / 1000 }
 
 func latencyOf(h *hdrhistogram.Histogram) Latency {
 	if h.TotalCount() == 0 {
 		return Latency{}
 	}
 	return Latency{
-		P50:  usToMs(h.ValueAtQuantile(50)),
-		P90:  usToMs(h.ValueAtQuantile(90)),
-		P99:  usToMs(h.ValueAtQuantile(99)),
-		P999: usToMs(h.ValueAtQuantile(99.9)),
-		Max:  usToMs(h.Max()),
+		P50:  usToMS(h.ValueAtQuantile(50)),
+		P90:  usToMS(h.ValueAtQuantile(90)),
+		P99:  usToMS(h.ValueAtQuantile(99)),
+		P999: usToMS(h.ValueAtQuantile(99.9)),
+		Max:  usToMS(h.Max()),
 		Mean: math.Round(h.Mean()) / 1000,
 	}
 }
 
 func connectOf(h *hdrhistogram.Histogram) ConnectTime {
+	l := latencyOf(h)
+	return ConnectTime{P50: l.P50, P99: l.P99, Max: l.Max}
+}
+
+func p99Of(h *hdrhistogram.Histogram) float64 {
 	if h.TotalCount() == 0 {
-		return ConnectTime{}
+		return 0
 	}
-	return ConnectTime{
-		P50: usToMs(h.ValueAtQuantile(50)),
-		P99: usToMs(h.ValueAtQuantile(99)),
-		Max: usToMs(h.Max()),
-	}
+	return usToMS(h.ValueAtQuantile(99))
 }
 
 // finish fills the derived fields (success rate, rps, failed) from counters.
@@ -230,52 +238,25 @@ func Merge(parts ...*Summary) (*Summary, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("%w: nothing to merge", ErrMerge)
 	}
-	lat, conn := newLatencyHist(), newLatencyHist()
-	out := &Summary{
-		Schema:       SummarySchema,
-		Shard:        "merged",
-		Errors:       map[string]uint64{},
-		ErrorsByStep: map[string]map[string]uint64{},
-	}
-	for _, c := range classNames {
-		out.Errors[c] = 0
-	}
-	type sec struct {
-		s    Second
-		hist *hdrhistogram.Histogram
-	}
-	secs := map[int]*sec{}
-	targets := map[string]bool{}
+	out := &Summary{Schema: SummarySchema, Shard: "merged"}
+	total := newTally()
+	seen := map[string]bool{}
 	endedBy := map[string]bool{}
 	for i, p := range parts {
-		if p.Schema != SummarySchema {
-			return nil, fmt.Errorf("%w: part %d has schema %q, want %q", ErrMerge, i, p.Schema, SummarySchema)
+		if err := checkPart(i, p, parts[0]); err != nil {
+			return nil, err
 		}
-		if i > 0 && (p.Mode != parts[0].Mode || p.Pipeline != parts[0].Pipeline || p.KeepAlive != parts[0].KeepAlive || p.ClientsTotal != parts[0].ClientsTotal) {
-			return nil, fmt.Errorf("%w: part %d was run with other settings (mode, pipeline, keep-alive or clients differ)", ErrMerge, i)
+		t, err := tallyOf(p)
+		if err == nil {
+			err = total.add(t)
 		}
-		for _, f := range []struct {
-			enc string
-			dst interface {
-				Merge(*hdrhistogram.Histogram) int64
-			}
-			name string
-		}{{p.Histogram, lat, "histogram"}, {p.ConnectHistogram, conn, "connect_histogram"}} {
-			if f.enc == "" {
-				return nil, fmt.Errorf("%w: part %d has no %s", ErrMerge, i, f.name)
-			}
-			h, err := DecodeHistogram(f.enc)
-			if err != nil {
-				return nil, fmt.Errorf("%w: part %d %s: %w", ErrMerge, i, f.name, err)
-			}
-			if dropped := f.dst.Merge(h); dropped != 0 {
-				return nil, fmt.Errorf("%w: part %d %s: %d values out of range", ErrMerge, i, f.name, dropped)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("%w: part %d: %w", ErrMerge, i, err)
 		}
-		for _, t := range p.Targets {
-			if !targets[t] {
-				targets[t] = true
-				out.Targets = append(out.Targets, t)
+		for _, u := range p.Targets {
+			if !seen[u] {
+				seen[u] = true
+				out.Targets = append(out.Targets, u)
 			}
 		}
 		endedBy[p.EndedBy] = true
@@ -285,23 +266,57 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		out.Mode, out.Pipeline, out.KeepAlive = p.Mode, p.Pipeline, p.KeepAlive
 		out.Rate += p.Rate
 		out.DurationS = math.Max(out.DurationS, p.DurationS)
-		out.OK += p.OK
-		out.WarmupRequests += p.WarmupRequests
-		out.Unfinished += p.Unfinished
-		out.ClientsStarved += p.ClientsStarved
-		out.ConnectsAttempted += p.ConnectsAttempted
-		out.ConnectsOK += p.ConnectsOK
-		for k, v := range p.Errors {
-			out.Errors[k] += v
-		}
-		for step, m := range p.ErrorsByStep {
-			if out.ErrorsByStep[step] == nil {
-				out.ErrorsByStep[step] = map[string]uint64{}
-			}
-			for k, v := range m {
-				out.ErrorsByStep[step][k] += v
-			}
-		}
+		out.Driver = maxUsage(out.Driver, p.Driver)
+	}
+	switch {
+	case endedBy["canceled"]:
+		out.EndedBy = "canceled"
+	case endedBy["duration"]:
+		out.EndedBy = "duration"
+	default:
+		out.EndedBy = "requests"
+	}
+	var err error
+	if out.Timeline, err = mergeTimelines(parts); err != nil {
+		return nil, err
+	}
+	if err := total.fill(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkPart refuses a summary that cannot be merged with the first one.
+func checkPart(i int, p, first *Summary) error {
+	if p.Schema != SummarySchema {
+		return fmt.Errorf("%w: part %d has schema %q, want %q", ErrMerge, i, p.Schema, SummarySchema)
+	}
+	if p.Mode != first.Mode || p.Pipeline != first.Pipeline || p.KeepAlive != first.KeepAlive || p.ClientsTotal != first.ClientsTotal {
+		return fmt.Errorf("%w: part %d was run with other settings (mode, pipeline, keep-alive or clients differ)", ErrMerge, i)
+	}
+	return nil
+}
+
+// maxUsage is each field's maximum.
+func maxUsage(a, b Usage) Usage {
+	return Usage{
+		CPUPct:    math.Max(a.CPUPct, b.CPUPct),
+		RSSMB:     math.Max(a.RSSMB, b.RSSMB),
+		RSSPeakMB: math.Max(a.RSSPeakMB, b.RSSPeakMB),
+		CPUs:      max(a.CPUs, b.CPUs),
+		Loops:     max(a.Loops, b.Loops),
+		NoFile:    max(a.NoFile, b.NoFile),
+	}
+}
+
+// mergeTimelines merges the shards' timelines second by second.
+func mergeTimelines(parts []*Summary) ([]Second, error) {
+	type sec struct {
+		s    Second
+		hist *hdrhistogram.Histogram // nil once a shard's entry lacks one
+	}
+	secs := map[int]*sec{}
+	for i, p := range parts {
 		for _, e := range p.Timeline {
 			m := secs[e.T]
 			if m == nil {
@@ -310,7 +325,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 			}
 			m.s.RPS += e.RPS
 			m.s.Errors += e.Errors
-			m.s.P99Ms = math.Max(m.s.P99Ms, e.P99Ms)
+			m.s.P99MS = math.Max(m.s.P99MS, e.P99MS)
 			m.s.CPUPct = math.Max(m.s.CPUPct, e.CPUPct)
 			if e.Histogram == "" {
 				m.hist = nil
@@ -322,54 +337,19 @@ func Merge(parts ...*Summary) (*Summary, error) {
 				m.hist.Merge(h)
 			}
 		}
-		out.Driver.CPUPct = math.Max(out.Driver.CPUPct, p.Driver.CPUPct)
-		out.Driver.RSSMB = math.Max(out.Driver.RSSMB, p.Driver.RSSMB)
-		out.Driver.RSSPeakMB = math.Max(out.Driver.RSSPeakMB, p.Driver.RSSPeakMB)
-		out.Driver.CPUs = max(out.Driver.CPUs, p.Driver.CPUs)
-		out.Driver.Loops = max(out.Driver.Loops, p.Driver.Loops)
-		out.Driver.NoFile = max(out.Driver.NoFile, p.Driver.NoFile)
 	}
-	switch {
-	case endedBy["canceled"]:
-		out.EndedBy = "canceled"
-	case endedBy["duration"]:
-		out.EndedBy = "duration"
-	default:
-		out.EndedBy = "requests"
-	}
-	keys := make([]int, 0, len(secs))
-	for k := range secs {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	for _, k := range keys {
+	out := make([]Second, 0, len(secs))
+	for _, k := range slices.Sorted(maps.Keys(secs)) {
 		m := secs[k]
 		if m.hist != nil {
-			m.s.P99Ms = p99Of(m.hist)
+			m.s.P99MS = p99Of(m.hist)
 			enc, err := encodeHist(m.hist)
 			if err != nil {
 				return nil, err
 			}
 			m.s.Histogram = enc
 		}
-		out.Timeline = append(out.Timeline, m.s)
+		out = append(out, m.s)
 	}
-	out.LatencyMs = latencyOf(lat)
-	out.ConnectMs = connectOf(conn)
-	var err error
-	if out.Histogram, err = encodeHist(lat); err != nil {
-		return nil, err
-	}
-	if out.ConnectHistogram, err = encodeHist(conn); err != nil {
-		return nil, err
-	}
-	out.finish()
 	return out, nil
-}
-
-func p99Of(h *hdrhistogram.Histogram) float64 {
-	if h.TotalCount() == 0 {
-		return 0
-	}
-	return usToMs(h.ValueAtQuantile(99))
 }

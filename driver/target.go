@@ -19,59 +19,62 @@ type Target struct {
 	Path string         // request target: path and query
 }
 
-// ErrRemoteTarget is returned for a target that is neither loopback nor in
-// a lab-made network namespace, when remote targets are not allowed.
+// ErrRemoteTarget is returned when a run would send load to a target that
+// is not loopback from a network namespace whose traffic can leave it, and
+// neither Config.AllowRemote nor a matching Config.NamespaceMark permits it.
 var ErrRemoteTarget = errors.New("driver: target is not loopback")
 
 // ParseTarget parses an http:// URL strictly: no https, no user info, no
 // fragment, a numeric port. The host must be an IP address or "localhost"
 // unless resolve is true, when other names are looked up.
 func ParseTarget(raw string, resolve bool) (Target, error) {
+	t, host, err := parseURL(raw)
+	if err != nil {
+		return Target{}, err
+	}
+	addr, err := t.literalAddr(host)
+	if err != nil && resolve && !errors.Is(err, errZoned) {
+		addrs, lerr := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+		if lerr != nil || len(addrs) == 0 {
+			return Target{}, fmt.Errorf("target %q: resolve %s: %w", raw, host, lerr)
+		}
+		addr, err = addrs[0].Unmap(), nil
+	}
+	if err != nil {
+		return Target{}, err
+	}
+	t.Addr = netip.AddrPortFrom(addr, t.Addr.Port())
+	return t, nil
+}
+
+var errZoned = errors.New("zoned addresses are not supported")
+
+// parseURL checks the syntax of a target URL and returns the target with
+// its port (address unset) and the host name to resolve.
+func parseURL(raw string) (t Target, host string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Target{}, fmt.Errorf("target %q: %w", raw, err)
+		return Target{}, "", fmt.Errorf("target %q: %w", raw, err)
 	}
 	switch {
 	case u.Scheme != "http":
-		return Target{}, fmt.Errorf("target %q: scheme must be http (got %q)", raw, u.Scheme)
+		return Target{}, "", fmt.Errorf("target %q: scheme must be http (got %q)", raw, u.Scheme)
 	case u.Opaque != "" || u.Host == "":
-		return Target{}, fmt.Errorf("target %q: want http://host:port/path", raw)
+		return Target{}, "", fmt.Errorf("target %q: want http://host:port/path", raw)
 	case u.User != nil:
-		return Target{}, fmt.Errorf("target %q: user info is not supported", raw)
+		return Target{}, "", fmt.Errorf("target %q: user info is not supported", raw)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return Target{}, fmt.Errorf("target %q: fragments are not sent to servers", raw)
+		return Target{}, "", fmt.Errorf("target %q: fragments are not sent to servers", raw)
 	}
-	host, portStr := u.Hostname(), u.Port()
 	port := 80
-	if portStr != "" {
-		p, err := strconv.Atoi(portStr)
-		if err != nil || p < 1 || p > 65535 {
-			return Target{}, fmt.Errorf("target %q: bad port %q", raw, portStr)
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return Target{}, "", fmt.Errorf("target %q: bad port %q", raw, p)
 		}
-		port = p
+		port = n
 	} else if strings.HasSuffix(u.Host, ":") {
-		return Target{}, fmt.Errorf("target %q: empty port", raw)
-	}
-	var addr netip.Addr
-	switch {
-	case strings.EqualFold(host, "localhost"):
-		addr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	default:
-		a, err := netip.ParseAddr(host)
-		if err == nil && a.Zone() != "" {
-			return Target{}, fmt.Errorf("target %q: zoned addresses are not supported", raw)
-		}
-		if err != nil {
-			if !resolve {
-				return Target{}, fmt.Errorf("target %q: host must be an IP address or localhost (names are resolved only with --allow-remote)", raw)
-			}
-			addrs, lerr := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
-			if lerr != nil || len(addrs) == 0 {
-				return Target{}, fmt.Errorf("target %q: resolve %s: %w", raw, host, lerr)
-			}
-			a = addrs[0]
-		}
-		addr = a.Unmap()
+		return Target{}, "", fmt.Errorf("target %q: empty port", raw)
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -82,25 +85,74 @@ func ParseTarget(raw string, resolve bool) (Target, error) {
 	}
 	for _, c := range []byte(path) {
 		if c <= ' ' || c == 0x7f {
-			return Target{}, fmt.Errorf("target %q: control or space characters in the path", raw)
+			return Target{}, "", fmt.Errorf("target %q: control or space characters in the path", raw)
 		}
 	}
-	return Target{URL: raw, Addr: netip.AddrPortFrom(addr, uint16(port)), Host: u.Host, Path: path}, nil
+	t = Target{URL: raw, Addr: netip.AddrPortFrom(netip.Addr{}, uint16(port)), Host: u.Host, Path: path}
+	return t, u.Hostname(), nil
 }
 
-// checkTargets refuses targets the lab may not load: only loopback, or any
-// address when the driver runs in a network namespace the lab created (the
-// lab never routes such a namespace to the outside), or allowRemote.
-func checkTargets(ts []Target, inLabNamespace, allowRemote bool) error {
-	if allowRemote || inLabNamespace {
-		return nil
+// literalAddr returns the address a host names without resolving it: an IP
+// address, or "localhost" (127.0.0.1).
+func (t Target) literalAddr(host string) (netip.Addr, error) {
+	if strings.EqualFold(host, "localhost") {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), nil
 	}
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err == nil && a.Zone() != "":
+		return netip.Addr{}, fmt.Errorf("target %q: %w", t.URL, errZoned)
+	case err != nil:
+		return netip.Addr{}, fmt.Errorf("target %q: host must be an IP address or localhost (names are resolved only when remote targets are allowed: --allow-remote)", t.URL)
+	}
+	return a.Unmap(), nil
+}
+
+// allLoopback reports whether every target is a loopback address.
+func allLoopback(ts []Target) bool {
 	for _, t := range ts {
 		if !t.Addr.Addr().IsLoopback() {
-			return fmt.Errorf("%w: %s (%s) is outside 127.0.0.0/8 and ::1 and the driver runs in the host's network namespace; load it only with --allow-remote", ErrRemoteTarget, t.URL, t.Addr.Addr())
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// nsView is what the remote-target guard saw of the network namespace the
+// sockets will live in.
+type nsView struct {
+	upLinks []string // interfaces other than loopback that are up
+	mark    string   // alias of the loopback interface ("" when none)
+}
+
+// markPrefix starts the loopback alias that marks a namespace as the lab's.
+const markPrefix = "scalelab:"
+
+// guardVerdict decides whether targets that are not all loopback may be
+// loaded from the namespace described by v; nil means yes. It is the pure
+// half of the remote-target guard (the other half reads v from the kernel).
+func guardVerdict(ts []Target, v nsView, mark string) error {
+	if len(v.upLinks) == 0 {
+		return nil // nothing can leave the namespace
+	}
+	if mark != "" && v.mark == markPrefix+mark {
+		return nil
+	}
+	var remote []string
+	for _, t := range ts {
+		if !t.Addr.Addr().IsLoopback() {
+			remote = append(remote, fmt.Sprintf("%s (%s)", t.URL, t.Addr.Addr()))
+		}
+	}
+	why := "its network namespace has interfaces up besides loopback (" + strings.Join(v.upLinks, ", ") + "), so load could leave it"
+	switch {
+	case mark != "" && v.mark == "":
+		why += "; namespace_mark is set but the namespace carries no mark"
+	case mark != "":
+		why += "; namespace_mark does not match the namespace's mark"
+	}
+	return fmt.Errorf("%w: %s: %s; to load it anyway pass --allow-remote (Config.AllowRemote), or run inside a namespace the lab created (no interface but lo up, or marked with driver.MarkNamespace and the same Config.NamespaceMark)",
+		ErrRemoteTarget, strings.Join(remote, ", "), why)
 }
 
 // request returns the bytes of one GET request to t.

@@ -40,7 +40,7 @@ func (t *timeline) add(sec int, ok, errs uint64, h *hdrhistogram.Histogram) {
 }
 
 // second returns the counts and p99 of second sec so far.
-func (t *timeline) second(sec int) (ok, errs uint64, p99ms float64) {
+func (t *timeline) second(sec int) (ok, errs uint64, p99MS float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if sec < 0 || sec >= len(t.secs) {
@@ -48,9 +48,9 @@ func (t *timeline) second(sec int) (ok, errs uint64, p99ms float64) {
 	}
 	s := t.secs[sec]
 	if s.hist != nil {
-		p99ms = p99Of(s.hist)
+		p99MS = p99Of(s.hist)
 	}
-	return s.ok, s.errs, p99ms
+	return s.ok, s.errs, p99MS
 }
 
 // entries returns the timeline of the first n seconds; counts recorded in
@@ -84,7 +84,7 @@ func (t *timeline) entries(n int, withHist bool) ([]Second, error) {
 		if h == nil {
 			h = newSecondHist()
 		}
-		out[i].P99Ms = p99Of(h)
+		out[i].P99MS = p99Of(h)
 		if withHist {
 			enc, err := encodeHist(h)
 			if err != nil {

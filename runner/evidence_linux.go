@@ -59,8 +59,8 @@ func measuredStep(m *measured) attrib.Step {
 		OK:               int64(d.OK),
 		SuccessRate:      units.Ratio(d.SuccessRate),
 		RPS:              units.PerSecond(d.RPS),
-		LatencyMS:        latencyOf(d.LatencyMs),
-		ConnectMS:        attrib.Latency{P50: units.Millis(d.ConnectMs.P50), P99: units.Millis(d.ConnectMs.P99), Max: units.Millis(d.ConnectMs.Max)},
+		LatencyMS:        latencyOf(d.LatencyMS),
+		ConnectMS:        attrib.Latency{P50: units.Millis(d.ConnectMS.P50), P99: units.Millis(d.ConnectMS.P99), Max: units.Millis(d.ConnectMS.Max)},
 		Connects:         int64(d.ConnectsAttempted),
 		Errors:           nonZero(d.Errors),
 		Histogram:        d.Histogram,
@@ -72,7 +72,7 @@ func measuredStep(m *measured) attrib.Step {
 		Kernel: kernelEvidence(m),
 	}
 	for _, s := range d.Timeline {
-		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99Ms)})
+		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99MS)})
 	}
 	return st
 }

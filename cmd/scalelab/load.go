@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
-	"sort"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -27,6 +26,10 @@ var hiddenLoadFlags = map[string]string{
 	"cpuprofile": "write a CPU profile of the run to this file",
 }
 
+// withConfigFlags are the flags that may accompany --config: they shape the
+// output and the process, not the load.
+var withConfigFlags = map[string]bool{"config": true, "quiet": true, "json": true, "out": true, "nofile": true, "cpuprofile": true}
+
 // loadOptions are the parsed flags of `scalelab load`.
 type loadOptions struct {
 	cfg        driver.Config
@@ -35,102 +38,186 @@ type loadOptions struct {
 	out        string
 	nofile     uint64
 	cpuprofile string
+	config     string
 }
 
-func parseLoadFlags(args []string, stderr io.Writer) (*loadOptions, error) {
+// loadFlagSet declares the flags of `scalelab load` into o.
+func loadFlagSet(o *loadOptions, keepAlive *bool, shard *string, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("load", "URL... [flags]", stderr)
-	o := &loadOptions{}
 	c := &o.cfg
 	fs.IntVar(&c.Clients, "clients", driver.DefaultClients, "concurrent connections (over all shards)")
 	fs.DurationVar(&c.Duration, "duration", 0, "measured period after the warmup (default 10s; with --requests-per-client, the run's time limit, default 10m)")
 	fs.IntVar(&c.RequestsPerClient, "requests-per-client", 0, "end each client after this many measured requests (0: end by --duration)")
 	fs.Float64Var(&c.Rate, "rate", 0, "open loop: total requests per second, latency from the intended send time (0: closed loop)")
 	fs.IntVar(&c.Pipeline, "pipeline", driver.DefaultPipeline, "requests in flight per connection")
-	keepAlive := fs.Bool("keepalive", true, "reuse connections; false: one request per connection, the client closes first (fills TIME_WAIT)")
+	fs.BoolVar(keepAlive, "keepalive", true, "reuse connections; false: one request per connection, the client closes first (fills TIME_WAIT)")
 	fs.DurationVar(&c.Ramp, "ramp", 0, "stagger connection starts over this period")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run this long before measuring; its numbers are discarded")
 	fs.DurationVar(&c.Timeout, "timeout", driver.DefaultTimeout, "per request, from its send to the end of its answer")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 0, "per connect (default: --timeout)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow targets outside loopback and lab namespaces (and host names)")
-	shard := fs.String("shard", "", "run slice i of N of the clients (i/N); merge the shards' JSON with 'scalelab merge'")
+	fs.StringVar(shard, "shard", "", "run slice i of N of the clients (i/N); merge the shards' JSON with 'scalelab merge'")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops (default: one per CPU the process may use)")
+	fs.StringVar(&o.config, "config", "", "read the whole load configuration as JSON (driver.Config) from `FILE`, - for stdin;\nprints the JSON summary; no URLs or other load flags with it")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON (schema scalelab/load/v1)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
 	fs.StringVar(&o.out, "out", "", "also write the JSON summary to this file (for shards)")
 	fs.Uint64Var(&o.nofile, "nofile", 0, hiddenLoadFlags["nofile"])
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", hiddenLoadFlags["cpuprofile"])
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: scalelab load URL... [flags]\n\n")
-		fmt.Fprintf(stderr, "Drives HTTP/1.1 load at the URLs (clients spread over them round-robin) and\n")
-		fmt.Fprintf(stderr, "prints a summary: latency and connect-time percentiles, errors by class, rps.\n")
-		fmt.Fprintf(stderr, "Targets must be loopback or inside a lab network namespace unless --allow-remote.\n\nflags:\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			if _, hidden := hiddenLoadFlags[f.Name]; hidden {
-				return
-			}
-			typ, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(stderr, "  %s\n    \t%s", strings.TrimSpace("--"+f.Name+" "+typ), usage)
-			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
-				fmt.Fprintf(stderr, " (default %s)", f.DefValue)
-			}
-			fmt.Fprintln(stderr)
-		})
-	}
+	fs.Usage = func() { loadUsage(fs, stderr) }
+	return fs
+}
+
+func loadUsage(fs *flag.FlagSet, stderr io.Writer) {
+	fmt.Fprintf(stderr, "usage: scalelab load URL... [flags]\n       scalelab load --config FILE|- [--quiet] [--out FILE]\n\n")
+	fmt.Fprintf(stderr, "Drives HTTP/1.1 load at the URLs (clients spread over them round-robin) and\n")
+	fmt.Fprintf(stderr, "prints a summary: latency and connect-time percentiles, errors by class, rps.\n")
+	fmt.Fprintf(stderr, "Targets must be loopback or inside a lab network namespace unless --allow-remote.\n\nflags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, hidden := hiddenLoadFlags[f.Name]; hidden {
+			return
+		}
+		typ, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(stderr, "  %s\n    \t%s", strings.TrimSpace("--"+f.Name+" "+typ), strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
+			fmt.Fprintf(stderr, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(stderr)
+	})
+}
+
+func parseLoadFlags(args []string, stderr io.Writer) (*loadOptions, error) {
+	o := &loadOptions{}
+	keepAlive, shard := true, ""
+	fs := loadFlagSet(o, &keepAlive, &shard, stderr)
 	// Flags may come before and after the URLs.
-	rest := args
-	for {
+	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			return nil, err
 		}
 		rest = fs.Args()
 		for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			c.Targets = append(c.Targets, rest[0])
+			o.cfg.Targets = append(o.cfg.Targets, rest[0])
 			rest = rest[1:]
 		}
 		if len(rest) == 0 {
 			break
 		}
 	}
-	if len(c.Targets) == 0 {
+	if o.config != "" {
+		return o, o.readConfig(fs)
+	}
+	if len(o.cfg.Targets) == 0 {
 		fs.Usage()
 		return nil, fmt.Errorf("load: no target URL given")
 	}
-	c.DisableKeepAlive = !*keepAlive
-	if *shard != "" {
-		s, err := driver.ParseShard(*shard)
+	o.cfg.DisableKeepAlive = !keepAlive
+	if shard != "" {
+		s, err := driver.ParseShard(shard)
 		if err != nil {
 			return nil, fmt.Errorf("load: --shard: %w", err)
 		}
-		c.Shard = s
+		o.cfg.Shard = s
 	}
-	checks := []struct {
-		bad  bool
-		flag string
-		msg  string
-	}{
-		{c.Clients < 1, "clients", "must be at least 1"},
-		{c.Duration < 0, "duration", "must not be negative"},
-		{c.RequestsPerClient < 0, "requests-per-client", "must not be negative"},
-		{c.Rate < 0, "rate", "must not be negative"},
-		{c.Pipeline < 1, "pipeline", "must be at least 1"},
-		{c.DisableKeepAlive && c.Pipeline > 1, "pipeline", "needs --keepalive (one request per connection without it)"},
-		{c.Ramp < 0, "ramp", "must not be negative"},
-		{c.Warmup < 0, "warmup", "must not be negative"},
-		{c.Timeout < time.Millisecond, "timeout", "must be at least 1ms"},
-		{c.ConnectTimeout < 0, "connect-timeout", "must not be negative"},
-		{c.Loops < 0, "loops", "must not be negative"},
+	if err := explicitZero(fs); err != nil {
+		return nil, err
 	}
-	for _, ch := range checks {
-		if ch.bad {
-			return nil, fmt.Errorf("load: --%s %s", ch.flag, ch.msg)
-		}
-	}
-	for _, raw := range c.Targets {
-		if _, err := driver.ParseTarget(raw, c.AllowRemote); err != nil {
-			return nil, fmt.Errorf("load: %w", err)
-		}
+	if err := o.cfg.Validate(); err != nil {
+		return nil, configError("", err, func(field string) string { return flagOf(fs, field) })
 	}
 	return o, nil
+}
+
+// readConfig replaces the load flags by the JSON configuration --config
+// names; only flags that shape the output may come with it.
+func (o *loadOptions) readConfig(fs *flag.FlagSet) error {
+	var others []string
+	fs.Visit(func(f *flag.Flag) {
+		if !withConfigFlags[f.Name] {
+			others = append(others, "--"+f.Name)
+		}
+	})
+	if len(o.cfg.Targets) > 0 {
+		others = append(others, "URL "+o.cfg.Targets[0])
+	}
+	if len(others) > 0 {
+		fs.Usage()
+		return fmt.Errorf("load: --config holds the whole load configuration; remove %s (with --config only --quiet, --json, --out, --nofile and --cpuprofile)", strings.Join(others, ", "))
+	}
+	r := io.Reader(os.Stdin)
+	if o.config != "-" {
+		f, err := os.Open(o.config)
+		if err != nil {
+			return fmt.Errorf("load: --config: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	cfg, err := driver.DecodeConfig(r)
+	if err != nil {
+		return configError("--config "+o.config+": ", err, func(field string) string { return field })
+	}
+	o.cfg = cfg
+	o.json = true
+	return nil
+}
+
+// explicitZero refuses 0 given for a flag whose default is not 0 (clients,
+// pipeline, timeout): in driver.Config zero means "the default", which is
+// not what a 0 typed on the command line asks for.
+func explicitZero(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		v := f.Value.String()
+		zeroDefault := f.DefValue == "" || f.DefValue == "0" || f.DefValue == "0s"
+		if err == nil && (v == "0" || v == "0s") && !zeroDefault {
+			err = fmt.Errorf("load: --%s must not be 0 (leave it out for the default, %s)", f.Name, f.DefValue)
+		}
+	})
+	return err
+}
+
+// flagOf names the flag that sets the Config field with JSON name field.
+func flagOf(fs *flag.FlagSet, field string) string {
+	if field == "disable_keepalive" {
+		return "--keepalive"
+	}
+	if name := strings.ReplaceAll(field, "_", "-"); fs.Lookup(name) != nil {
+		return "--" + name
+	}
+	return field
+}
+
+// loadConfigError is a driver configuration error told in the command's
+// terms (flags, or the config file); errors.Is(err, driver.ErrConfig) holds.
+type loadConfigError struct {
+	msg string
+	err error
+}
+
+func (e *loadConfigError) Error() string { return e.msg }
+func (e *loadConfigError) Unwrap() error { return e.err }
+
+// configError rewrites the *driver.ConfigError values joined in err with
+// each field named by name (targets are named by their URL already).
+func configError(prefix string, err error, name func(field string) string) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	lines := make([]string, 0, len(errs))
+	for _, e := range errs {
+		var ce *driver.ConfigError
+		switch {
+		case !errors.As(e, &ce):
+			lines = append(lines, e.Error())
+		case ce.Field == "targets":
+			lines = append(lines, ce.Msg)
+		default:
+			lines = append(lines, name(ce.Field)+": "+ce.Msg)
+		}
+	}
+	return &loadConfigError{msg: "load: " + prefix + strings.Join(lines, "\n  "), err: err}
 }
 
 func runLoad(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -163,89 +250,48 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, args []string) error
 		return fmt.Errorf("load: %w", err)
 	}
 	if o.out != "" {
-		b, err := json.MarshalIndent(sum, "", "  ")
-		if err != nil {
-			return fmt.Errorf("load: encode summary: %w", err)
-		}
-		if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+		if err := writeSummaryFile(o.out, sum); err != nil {
 			return fmt.Errorf("load: --out: %w", err)
 		}
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fmt.Errorf("load: write summary: %w", err)
+		if err := writeSummaryJSON(stdout, sum); err != nil {
+			return fmt.Errorf("load: %w", err)
 		}
 		return nil
 	}
-	return writeSummary(stdout, sum)
+	return driver.WriteText(stdout, sum)
 }
 
-// isTerminal reports whether w is a terminal.
+// writeSummaryJSON writes s as indented JSON (schema scalelab/load/v1).
+func writeSummaryJSON(w io.Writer, s *driver.Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// writeSummaryFile writes s as JSON to the file name.
+func writeSummaryFile(name string, s *driver.Summary) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := writeSummaryJSON(f, s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a terminal (a character device).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// writeSummary prints a summary the way wrk does, plus the error classes.
-func writeSummary(w io.Writer, s *driver.Summary) error {
-	var b strings.Builder
-	mode := "closed loop"
-	if s.Mode == "open" {
-		mode = fmt.Sprintf("open loop at %.0f req/s", s.Rate)
-	}
-	ka := "keep-alive"
-	if !s.KeepAlive {
-		ka = "no keep-alive (client closes)"
-	}
-	fmt.Fprintf(&b, "%.2fs load @ %s\n", s.DurationS, strings.Join(s.Targets, " "))
-	fmt.Fprintf(&b, "  %d clients (shard %s), %s, %s, pipeline %d, %d event loops\n",
-		s.Clients, s.Shard, mode, ka, s.Pipeline, s.Driver.Loops)
-	l := s.LatencyMs
-	fmt.Fprintf(&b, "  Latency  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
-		ms(l.P50), ms(l.P90), ms(l.P99), ms(l.P999), ms(l.Max), ms(l.Mean))
-	cn := s.ConnectMs
-	fmt.Fprintf(&b, "  Connect  p50 %s  p99 %s  max %s  (%d of %d connects ok)\n",
-		ms(cn.P50), ms(cn.P99), ms(cn.Max), s.ConnectsOK, s.ConnectsAttempted)
-	fmt.Fprintf(&b, "  %d requests in %.2fs: %d ok, %d failed (%.2f%% success), %d unfinished, %d in warmup\n",
-		s.Requests, s.DurationS, s.OK, s.Failed, s.SuccessRate*100, s.Unfinished, s.WarmupRequests)
-	fmt.Fprintf(&b, "Requests/sec: %.1f\n", s.RPS)
-	if s.Failed > 0 {
-		b.WriteString("Errors:\n")
-		steps := make([]string, 0, len(s.ErrorsByStep))
-		for st := range s.ErrorsByStep {
-			steps = append(steps, st)
-		}
-		sort.Strings(steps)
-		for _, st := range steps {
-			classes := make([]string, 0, len(s.ErrorsByStep[st]))
-			for c := range s.ErrorsByStep[st] {
-				classes = append(classes, c)
-			}
-			sort.Strings(classes)
-			for _, c := range classes {
-				fmt.Fprintf(&b, "  %-22s %10d  (at %s)\n", c, s.ErrorsByStep[st][c], st)
-			}
-		}
-	}
-	fmt.Fprintf(&b, "Driver: %.1f%% of one core, RSS %.1f MB (peak %.1f MB), %d CPUs allowed\n",
-		s.Driver.CPUPct, s.Driver.RSSMB, s.Driver.RSSPeakMB, s.Driver.CPUs)
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func ms(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	case v >= 1:
-		return fmt.Sprintf("%.2fms", v)
-	default:
-		return fmt.Sprintf("%.0fus", v*1000)
-	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -7,15 +7,22 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/scalelab/scalelab/driver"
 )
 
 // okServer answers every request on loopback with a 2-byte body.
-func okServer(t *testing.T) string {
+func okServer(t *testing.T) string { return okServerNotify(t, nil) }
+
+// okServerNotify is okServer that closes accepted (when not nil) once it
+// has accepted its first connection.
+func okServerNotify(t *testing.T, accepted chan struct{}) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,6 +34,10 @@ func okServer(t *testing.T) string {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if accepted != nil {
+				close(accepted)
+				accepted = nil
 			}
 			go func() {
 				defer c.Close()
@@ -68,6 +79,12 @@ func TestLoadFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{url, "--pipeline", "4", "--keepalive=false"}, "--pipeline"},
 		{[]string{url, "--rate", "-5"}, "--rate"},
 		{[]string{url, "--timeout", "0s"}, "--timeout"},
+		{[]string{url, "--timeout", "500us"}, "--timeout: must be at least 1ms"},
+		{[]string{url, "--connect-timeout", "1us"}, "--connect-timeout: must be at least 1ms"},
+		{[]string{url, "--rate", "NaN"}, "--rate: must be a finite number"},
+		{[]string{url, "--rate", "+Inf"}, "--rate: must be a finite number"},
+		{[]string{url, "--warmup", "2h"}, "--warmup: 2h0m0s is longer than the 1h0m0s allowed"},
+		{[]string{url, "--clients", "2", "--shard", "0/3"}, "--shard: shard 0/3 of 2 clients is empty"},
 		{[]string{url, "--shard", "3/3"}, "--shard"},
 		{[]string{url, "--duration", "banana"}, "-duration"},
 		{[]string{"https://127.0.0.1/"}, "scheme must be http"},
@@ -194,24 +211,35 @@ func TestShardsThenMerge(t *testing.T) {
 }
 
 // TestLoadSubprocess is the entry point of the subprocess tests: with
-// SCALELAB_TEST_ARGS set it runs the CLI with those arguments and exits.
+// SCALELAB_TEST_ARGS set it runs the CLI with those arguments and exits,
+// stopping on SIGINT or SIGTERM as main does.
 func TestLoadSubprocess(t *testing.T) {
 	args := os.Getenv("SCALELAB_TEST_ARGS")
 	if args == "" {
 		t.Skip("only run as a subprocess")
 	}
-	if err := run(context.Background(), os.Stdout, os.Stderr, strings.Fields(args)); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Stdout, os.Stderr, strings.Fields(args))
+	stop()
+	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		os.Exit(2)
 	}
 	os.Exit(0)
 }
 
-// runCLI runs `scalelab ARGS` in a subprocess (this test binary).
+// cliCommand returns the command that runs `scalelab ARGS` in a subprocess
+// (this test binary).
+func cliCommand(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, "-test.run=^TestLoadSubprocess$")
+	cmd.Env = append(os.Environ(), "SCALELAB_TEST_ARGS="+strings.Join(args, " "))
+	return cmd
+}
+
+// runCLI runs `scalelab ARGS` in a subprocess and returns its stdout.
 func runCLI(t *testing.T, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadSubprocess$")
-	cmd.Env = append(os.Environ(), "SCALELAB_TEST_ARGS="+strings.Join(args, " "))
+	cmd := cliCommand(os.Args[0], args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -222,7 +250,7 @@ func runCLI(t *testing.T, args ...string) []byte {
 }
 
 // TestDriverFDLimit: a driver whose own RLIMIT_NOFILE is tiny cannot open
-// sockets; the failures are too_many_open_files at the socket step. The
+// sockets; the failures are too_many_open_files at the socket stage. The
 // limit is lowered only in the subprocess.
 func TestDriverFDLimit(t *testing.T) {
 	url := okServer(t)
@@ -234,7 +262,164 @@ func TestDriverFDLimit(t *testing.T) {
 	if s.OK == 0 {
 		t.Errorf("no request succeeded: the clients that got an fd should work")
 	}
-	if n := s.ErrorsByStep["socket"][driver.ClassTooManyFiles]; n == 0 || n != s.Failed {
-		t.Errorf("too_many_open_files at socket = %d, failed %d: %v", n, s.Failed, s.ErrorsByStep)
+	if n := s.ErrorsByStage["socket"][driver.ClassTooManyFiles]; n == 0 || n != s.Failed {
+		t.Errorf("too_many_open_files at socket = %d, failed %d: %v", n, s.Failed, s.ErrorsByStage)
+	}
+}
+
+// writeConfig writes a driver configuration as JSON into a temporary file.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "load.json")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoadConfig: `load --config FILE` runs the JSON configuration and
+// prints the JSON summary, as the runner will use it.
+func TestLoadConfig(t *testing.T) {
+	cfg, err := json.Marshal(driver.Config{Targets: []string{okServer(t)}, Clients: 3, RequestsPerClient: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.json")
+	var stdout bytes.Buffer
+	if err := run(context.Background(), &stdout, &bytes.Buffer{}, []string{"load", "--config", writeConfig(t, string(cfg)), "--quiet", "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	var s driver.Summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout.String())
+	}
+	if s.Requests != 21 || s.OK != 21 || s.Clients != 3 || s.EndedBy != "requests" {
+		t.Errorf("requests %d ok %d clients %d ended by %s, want 21 21 3 requests", s.Requests, s.OK, s.Clients, s.EndedBy)
+	}
+	if b, err := os.ReadFile(out); err != nil || !bytes.Equal(b, stdout.Bytes()) {
+		t.Errorf("--out file differs from stdout (%v)", err)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	url := "http://127.0.0.1:1/"
+	good := writeConfig(t, `{"targets":["`+url+`"]}`)
+	tests := []struct {
+		name string
+		args []string
+		want []string // all in the error
+	}{
+		{"unknown field", []string{"--config", writeConfig(t, `{"targets":["`+url+`"],"clinets":4}`)}, []string{`unknown field "clinets"`}},
+		{"wrong type", []string{"--config", writeConfig(t, `{"targets":["`+url+`"],"pipeline":"deep"}`)}, []string{"pipeline"}},
+		{"bad value", []string{"--config", writeConfig(t, `{"targets":["`+url+`"],"connect_timeout":1000}`)},
+			[]string{"connect_timeout: must be at least 1ms"}},
+		{"two bad values", []string{"--config", writeConfig(t, `{"targets":["`+url+`"],"clients":-2,"rate":-1}`)},
+			[]string{"clients: -2 is out of range", "rate: must not be negative"}},
+		{"bad target", []string{"--config", writeConfig(t, `{"targets":["https://127.0.0.1/"]}`)}, []string{"scheme must be http"}},
+		{"no such file", []string{"--config", filepath.Join(t.TempDir(), "none.json")}, []string{"--config", "no such file"}},
+		{"with a URL", []string{"--config", good, url}, []string{"--config", "URL " + url}},
+		{"with a load flag", []string{"--config", good, "--clients", "4"}, []string{"--config", "--clients"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, append([]string{"load"}, tt.args...))
+			for _, want := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadConfigStdinAndSIGTERM: the runner's way: the configuration on
+// stdin, and a SIGTERM during the run still prints the partial summary.
+func TestLoadConfigStdinAndSIGTERM(t *testing.T) {
+	accepted := make(chan struct{})
+	cfg := `{"targets":["` + okServerNotify(t, accepted) + `"],"clients":2,"duration":60000000000}`
+	cmd := cliCommand(os.Args[0], "load", "--config", "-")
+	cmd.Stdin = strings.NewReader(cfg)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select { // the run is under way (and the signal handler set) once it connects
+	case <-accepted:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the driver never connected\n%s", stderr.String())
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var s driver.Summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("no JSON summary after SIGTERM: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	if s.EndedBy != "canceled" || s.Clients != 2 {
+		t.Errorf("ended by %q with %d clients, want canceled with 2", s.EndedBy, s.Clients)
+	}
+}
+
+// TestRemoteTargetRefusedAsNobody reproduces the issue literally: a
+// non-root driver in a fresh network and PID namespace (where it cannot
+// read /proc/1/ns/net) with a veth up and a neighbour entry, loading
+// 10.9.9.9 without --allow-remote, must be refused; with only lo the same
+// command runs, as nothing can leave.
+func TestRemoteTargetRefusedAsNobody(t *testing.T) {
+	for _, tool := range []string{"unshare", "setpriv", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make namespaces")
+	}
+	// The test binary, where user nobody can run it.
+	dir, err := os.MkdirTemp("", "scalelab-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "scalelab.test")
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, self, 0o755); err != nil || os.Chmod(dir, 0o755) != nil {
+		t.Fatal(err)
+	}
+	veth := "ip link add v0 type veth peer name v1 && ip addr add 10.9.9.1/24 dev v0 && ip link set v0 up && ip link set v1 up && " +
+		"ip neigh replace 10.9.9.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent && "
+	// Not exec'd: the shell stays PID 1 of the new PID namespace, a root
+	// process whose /proc/1/ns/net user nobody cannot read.
+	asNobody := "setpriv --reuid=nobody --regid=nogroup --clear-groups " + bin + " -test.run=^TestLoadSubprocess$; exit $?"
+	for _, tt := range []struct {
+		name, setup string
+		refused     bool
+	}{{"veth up", veth, true}, {"only lo", "", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", tt.setup+asNobody)
+			cmd.Env = append(os.Environ(), "SCALELAB_TEST_ARGS=load http://10.9.9.9:80/ --clients 1 --duration 1s --json")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if tt.refused {
+				if err == nil || !strings.Contains(stderr.String(), "not loopback") || !strings.Contains(stderr.String(), "--allow-remote") {
+					t.Errorf("not refused: %v\nstdout %s\nstderr %s", err, stdout.String(), stderr.String())
+				}
+				return
+			}
+			var s driver.Summary
+			if err != nil || json.Unmarshal(stdout.Bytes(), &s) != nil || s.Errors["other_ENETUNREACH_connect"] == 0 {
+				t.Errorf("want a run whose connects find no route: %v\nstdout %s\nstderr %s", err, stdout.String(), stderr.String())
+			}
+		})
 	}
 }

@@ -52,14 +52,12 @@ func runMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		return fmt.Errorf("merge: %w", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(m); err != nil {
-			return fmt.Errorf("merge: write summary: %w", err)
+		if err := writeSummaryJSON(stdout, m); err != nil {
+			return fmt.Errorf("merge: %w", err)
 		}
 		return nil
 	}
-	return writeSummary(stdout, m)
+	return driver.WriteText(stdout, m)
 }
 
 // readSummary decodes one summary file ("-": standard input), strictly.
