@@ -34,57 +34,32 @@ func (p *Phase) fillDefaults(has func(path string) bool) {
 	if !has("title") && p.Title == "" {
 		p.Title = p.Name
 	}
-	if !has("success_threshold") {
-		p.SuccessThreshold = DefaultSuccessThreshold
-	}
-	if !has("sweep.trials") {
-		p.Sweep.Trials = DefaultTrials
-	}
-
-	s := &p.Server
-	if !has("server.keepalive") {
-		s.KeepAlive = DefaultKeepAlive && s.Variant != VariantNaive
-	}
-	if !has("server.backlog") {
-		s.Backlog = DefaultBacklog
-	}
-	if !has("server.listeners") {
-		s.Listeners = DefaultListeners
-	}
+	s, d := &p.Server, &p.Driver
+	orDefault(has, "success_threshold", &p.SuccessThreshold, DefaultSuccessThreshold)
+	orDefault(has, "sweep.trials", &p.Sweep.Trials, DefaultTrials)
+	orDefault(has, "server.keepalive", &s.KeepAlive, DefaultKeepAlive && s.Variant != VariantNaive)
+	orDefault(has, "server.backlog", &s.Backlog, DefaultBacklog)
+	orDefault(has, "server.listeners", &s.Listeners, DefaultListeners)
 	if s.Variant.HasWorkers() {
-		if !has("server.workers") {
-			s.Workers = DefaultPoolWorkers
-		}
-		if !has("server.queue") {
-			s.Queue = DefaultPoolQueue
-		}
+		orDefault(has, "server.workers", &s.Workers, DefaultPoolWorkers)
+		orDefault(has, "server.queue", &s.Queue, DefaultPoolQueue)
 	}
+	orDefault(has, "limits.driver_nofile", &p.Limits.DriverNoFile, DefaultDriverNoFile)
+	orDefault(has, "driver.path", &d.Path, DefaultPath)
+	orDefault(has, "driver.keepalive", &d.KeepAlive, DefaultKeepAlive)
+	if d.RequestsPerClient == 0 {
+		orDefault(has, "driver.duration", &d.Duration, Duration(DefaultDuration))
+	}
+	orDefault(has, "driver.warmup", &d.Warmup, Duration(DefaultWarmup))
+	orDefault(has, "driver.timeout", &d.Timeout, Duration(DefaultTimeout))
+	orDefault(has, "driver.connect_timeout", &d.ConnectTimeout, d.Timeout)
+	orDefault(has, "driver.pipeline", &d.Pipeline, DefaultPipeline)
+}
 
-	if !has("limits.driver_nofile") {
-		p.Limits.DriverNoFile = DefaultDriverNoFile
-	}
-
-	d := &p.Driver
-	if !has("driver.path") {
-		d.Path = DefaultPath
-	}
-	if !has("driver.keepalive") {
-		d.KeepAlive = DefaultKeepAlive
-	}
-	if !has("driver.duration") && d.RequestsPerClient == 0 {
-		d.Duration = Duration(DefaultDuration)
-	}
-	if !has("driver.warmup") {
-		d.Warmup = Duration(DefaultWarmup)
-	}
-	if !has("driver.timeout") {
-		d.Timeout = Duration(DefaultTimeout)
-	}
-	if !has("driver.connect_timeout") {
-		d.ConnectTimeout = d.Timeout
-	}
-	if !has("driver.pipeline") {
-		d.Pipeline = DefaultPipeline
+// orDefault sets *field to value unless the file sets the field at path.
+func orDefault[T any](has func(path string) bool, path string, field *T, value T) {
+	if !has(path) {
+		*field = value
 	}
 }
 
@@ -114,8 +89,9 @@ func (c *checker) errf(path, format string, args ...any) {
 	if c.skip != nil && c.skip(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.ix.line(path), Field: path,
-		Msg: path + ": " + fmt.Sprintf(format, args...)})
+	at := c.ix.site(path)
+	c.errs = append(c.errs, &Error{File: c.file, Line: at.line, Field: path,
+		Msg: path + ": " + fmt.Sprintf(format, args...) + at.note()})
 }
 
 func (c *checker) has(path string) bool { return c.ix.has(path) }
