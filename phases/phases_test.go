@@ -501,15 +501,7 @@ func FuzzParse(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
-			var list Errors
-			if !errors.As(err, &list) {
-				t.Fatalf("error is not an Errors list: %v", err)
-			}
-			for _, e := range list {
-				if e.fallback {
-					t.Fatalf("the walk let through what yaml.v3 refused: %v", e)
-				}
-			}
+			checkNoFallback(t, err)
 			return
 		}
 		if err := p.Validate(); err != nil {

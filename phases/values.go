@@ -26,12 +26,7 @@ func (d Duration) String() string { return time.Duration(d).String() }
 const durationWant = `a duration such as "3s" or "500ms"`
 
 // UnmarshalYAML decodes a duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if bad := d.decodeNode(n); bad != nil {
-		return bad
-	}
-	return nil
-}
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error { return decodeWith(d, n) }
 
 // decodeNode implements nodeDecoder: the checks of UnmarshalYAML, with the
 // node at fault when they fail.
@@ -84,12 +79,7 @@ func (r PortRange) String() string { return fmt.Sprintf("%d %d", r[0], r[1]) }
 const portRangeWant = "a list of two ports such as [32768, 60999]"
 
 // UnmarshalYAML decodes a two-element list of integers.
-func (r *PortRange) UnmarshalYAML(n *yaml.Node) error {
-	if bad := r.decodeNode(n); bad != nil {
-		return bad
-	}
-	return nil
-}
+func (r *PortRange) UnmarshalYAML(n *yaml.Node) error { return decodeWith(r, n) }
 
 // decodeNode implements nodeDecoder: the checks of UnmarshalYAML, with the
 // node (and element) at fault when they fail.
@@ -123,6 +113,14 @@ func (r PortRange) MarshalYAML() (any, error) {
 // whether a node fits, with the same code their UnmarshalYAML runs.
 type nodeDecoder interface {
 	decodeNode(n *yaml.Node) *badValue
+}
+
+// decodeWith runs d's decodeNode for its UnmarshalYAML.
+func decodeWith(d nodeDecoder, n *yaml.Node) error {
+	if bad := d.decodeNode(n); bad != nil {
+		return bad
+	}
+	return nil
 }
 
 // badValue is a value a type cannot decode: the node at fault, the index
