@@ -43,7 +43,7 @@ server:
   workerz: 16
 sweep: {clients: [20]}
 `,
-			want: `phases/03-pool.yaml:7: field "workerz" not found in server`,
+			want: `phases/03-pool.yaml:7: server.workerz: unknown field; did you mean "workers"?`,
 		},
 		{
 			name: "p.yaml",
@@ -481,8 +481,10 @@ func TestPortRange(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that Parse never panics, and that whatever it accepts
-// is valid and survives an encode/parse round trip.
+// FuzzParse checks that Parse never panics, that the walk catches every
+// problem yaml.v3 would (Parse never falls back on yaml.v3's own error),
+// and that whatever Parse accepts is valid, is what the walk decodes, and
+// survives an encode/parse round trip.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/bad/*.yaml")
 	builtins, _ := filepath.Glob("[0-9][0-9]-*.yaml")
@@ -500,10 +502,18 @@ func FuzzParse(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
+			checkNoFallback(t, err)
 			return
 		}
 		if err := p.Validate(); err != nil {
 			t.Fatalf("Parse accepted an invalid phase: %v", err)
+		}
+		root, _ := parseTree("fuzz.yaml", data)
+		w, walked := walk("fuzz.yaml", root)
+		walked.Source = p.Source
+		walked.fillDefaults(w.ix.has)
+		if !reflect.DeepEqual(*p, walked) {
+			t.Fatalf("the walk decodes\n%+v\nyaml.v3 decodes\n%+v", walked, *p)
 		}
 		out, err := yaml.Marshal(p)
 		if err != nil {

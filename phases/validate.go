@@ -1,23 +1,65 @@
 package phases
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 )
 
 // Bounds checked by validation.
 const (
-	MinNoFile     = 16      // a process needs a few descriptors before it serves anything
-	MaxNoFile     = 1 << 20 // Linux's default fs.nr_open
-	MaxWorkers    = 100000
-	MaxListeners  = 64
-	MaxPipeline   = 1024
-	MaxClients    = 1000000
-	MaxTrials     = 100
-	MaxQueue      = 1000000
+	MinNoFile    = 16      // a process needs a few descriptors before it serves anything
+	MaxNoFile    = 1 << 20 // Linux's default fs.nr_open
+	MaxWorkers   = 100000  // server.workers
+	MaxListeners = 64      // server.listeners
+	MaxPipeline  = 1024    // driver.pipeline
+	MaxClients   = 1000000 // each of sweep.clients
+	MaxTrials    = 100     // sweep.trials
+	MaxQueue     = 1000000 // server.queue
+
+	// MaxDuration bounds every duration of a phase file. It is the driver's
+	// driver.MaxDuration (package driver, not imported here): the driver
+	// refuses a longer measured period, but only once the step's namespace
+	// and server have started.
+	MaxDuration = time.Hour
+	// MinTimeout is the driver's shortest request and connect timeout.
+	MinTimeout = time.Millisecond
+
+	// MinLocalPort is the lowest port limits.port_range may start at: the
+	// kernel refuses (EINVAL) an ip_local_port_range that starts below
+	// net.ipv4.ip_unprivileged_port_start, 1024 in a new network namespace.
+	// It takes low == high, and low and high of the same parity (it only
+	// logs that it prefers them different).
+	MinLocalPort = 1024
+	// MaxPort is the highest TCP port.
+	MaxPort = 65535
+	// MaxSoMaxConn is the largest net.core.somaxconn the kernel takes (INT_MAX).
+	MaxSoMaxConn = math.MaxInt32
+	// MaxBacklog is the largest server.backlog: listen(2) takes a C int (the
+	// kernel then caps it at somaxconn).
+	MaxBacklog = math.MaxInt32
+	// MinHeaderBytes is the smallest server.max_header_bytes the servers take.
+	MinHeaderBytes = 256
+	// MaxHeaderBytes bounds server.max_header_bytes: net/http's default, and
+	// the servers allocate a read buffer that large for every connection.
+	MaxHeaderBytes = 1 << 20
+	// MaxRequestsPerClient bounds driver.requests_per_client: the driver
+	// counts a client's requests in 32 bits.
+	MaxRequestsPerClient = 1000000000
+	// MaxSweepClients bounds how many client counts a sweep lists (each is a
+	// step of the run, times sweep.trials).
+	MaxSweepClients = 100
+	// MaxTargets bounds how many driver.targets a phase lists.
+	MaxTargets = 64
+
 	variantChoice = "naive | pool | nethttp | fasthttp | gnet"
 	limitChoice   = "none | fd | backlog | port | queueing | cpu | client"
 )
@@ -34,57 +76,32 @@ func (p *Phase) fillDefaults(has func(path string) bool) {
 	if !has("title") && p.Title == "" {
 		p.Title = p.Name
 	}
-	if !has("success_threshold") {
-		p.SuccessThreshold = DefaultSuccessThreshold
-	}
-	if !has("sweep.trials") {
-		p.Sweep.Trials = DefaultTrials
-	}
-
-	s := &p.Server
-	if !has("server.keepalive") {
-		s.KeepAlive = DefaultKeepAlive && s.Variant != VariantNaive
-	}
-	if !has("server.backlog") {
-		s.Backlog = DefaultBacklog
-	}
-	if !has("server.listeners") {
-		s.Listeners = DefaultListeners
-	}
+	s, d := &p.Server, &p.Driver
+	orDefault(has, "success_threshold", &p.SuccessThreshold, DefaultSuccessThreshold)
+	orDefault(has, "sweep.trials", &p.Sweep.Trials, DefaultTrials)
+	orDefault(has, "server.keepalive", &s.KeepAlive, DefaultKeepAlive && s.Variant != VariantNaive)
+	orDefault(has, "server.backlog", &s.Backlog, DefaultBacklog)
+	orDefault(has, "server.listeners", &s.Listeners, DefaultListeners)
 	if s.Variant.HasWorkers() {
-		if !has("server.workers") {
-			s.Workers = DefaultPoolWorkers
-		}
-		if !has("server.queue") {
-			s.Queue = DefaultPoolQueue
-		}
+		orDefault(has, "server.workers", &s.Workers, DefaultPoolWorkers)
+		orDefault(has, "server.queue", &s.Queue, DefaultPoolQueue)
 	}
+	orDefault(has, "limits.driver_nofile", &p.Limits.DriverNoFile, DefaultDriverNoFile)
+	orDefault(has, "driver.path", &d.Path, DefaultPath)
+	orDefault(has, "driver.keepalive", &d.KeepAlive, DefaultKeepAlive)
+	if d.RequestsPerClient == 0 {
+		orDefault(has, "driver.duration", &d.Duration, Duration(DefaultDuration))
+	}
+	orDefault(has, "driver.warmup", &d.Warmup, Duration(DefaultWarmup))
+	orDefault(has, "driver.timeout", &d.Timeout, Duration(DefaultTimeout))
+	orDefault(has, "driver.connect_timeout", &d.ConnectTimeout, d.Timeout)
+	orDefault(has, "driver.pipeline", &d.Pipeline, DefaultPipeline)
+}
 
-	if !has("limits.driver_nofile") {
-		p.Limits.DriverNoFile = DefaultDriverNoFile
-	}
-
-	d := &p.Driver
-	if !has("driver.path") {
-		d.Path = DefaultPath
-	}
-	if !has("driver.keepalive") {
-		d.KeepAlive = DefaultKeepAlive
-	}
-	if !has("driver.duration") && d.RequestsPerClient == 0 {
-		d.Duration = Duration(DefaultDuration)
-	}
-	if !has("driver.warmup") {
-		d.Warmup = Duration(DefaultWarmup)
-	}
-	if !has("driver.timeout") {
-		d.Timeout = Duration(DefaultTimeout)
-	}
-	if !has("driver.connect_timeout") {
-		d.ConnectTimeout = d.Timeout
-	}
-	if !has("driver.pipeline") {
-		d.Pipeline = DefaultPipeline
+// orDefault sets *field to value unless the file sets the field at path.
+func orDefault[T any](has func(path string) bool, path string, field *T, value T) {
+	if !has(path) {
+		*field = value
 	}
 }
 
@@ -114,8 +131,9 @@ func (c *checker) errf(path, format string, args ...any) {
 	if c.skip != nil && c.skip(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.ix.line(path), Field: path,
-		Msg: path + ": " + fmt.Sprintf(format, args...)})
+	at := c.ix.site(path)
+	c.errs = append(c.errs, &Error{File: c.file, Line: at.line, Field: path,
+		Msg: path + ": " + fmt.Sprintf(format, args...) + at.note()})
 }
 
 func (c *checker) has(path string) bool { return c.ix.has(path) }
@@ -153,6 +171,12 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	if p.Title == "" && c.has("title") {
 		c.errf("title", "empty; omit it to use the name")
 	}
+	if r, ok := control(p.Title, ""); ok {
+		c.errf("title", "must be one line without control characters, found %q", r)
+	}
+	if r, ok := control(p.Hypothesis.Note, "\n\t"); ok {
+		c.errf("hypothesis.note", "must not hold control characters other than line breaks, found %q", r)
+	}
 	switch {
 	case p.Hypothesis.Limit == "":
 		c.errf("hypothesis.limit", "missing; the limit this phase expects to hit (%s)", limitChoice)
@@ -171,6 +195,16 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	return c.errs
 }
 
+// control returns the first control character in s that is not in allowed.
+func control(s, allowed string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) && !strings.ContainsRune(allowed, r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 func (c *checker) server(s *Server) {
 	switch {
 	case s.Variant == "":
@@ -179,12 +213,8 @@ func (c *checker) server(s *Server) {
 		c.errf("server.variant", "unknown variant %q (want %s)", s.Variant, variantChoice)
 	}
 	if s.Variant.HasWorkers() {
-		if s.Workers < 1 || s.Workers > MaxWorkers {
-			c.errf("server.workers", "must be between 1 and %d, got %d", MaxWorkers, s.Workers)
-		}
-		if s.Queue < 0 || s.Queue > MaxQueue {
-			c.errf("server.queue", "must be between 0 and %d, got %d", MaxQueue, s.Queue)
-		}
+		c.between("server.workers", s.Workers, 1, MaxWorkers)
+		c.between("server.queue", s.Queue, 0, MaxQueue)
 	} else if s.Variant.Known() {
 		if c.set("server.workers", s.Workers != 0) {
 			c.errf("server.workers", "the %s variant has no workers; only pool takes workers and queue", s.Variant)
@@ -196,17 +226,41 @@ func (c *checker) server(s *Server) {
 	if s.Variant == VariantNaive && s.KeepAlive {
 		c.errf("server.keepalive", "the naive variant serves one request per connection; keepalive must be false")
 	}
-	if s.Backlog < 1 {
+	switch {
+	case s.Backlog < 1:
 		c.errf("server.backlog", "must be 1 or more, got %d", s.Backlog)
+	case s.Backlog > MaxBacklog:
+		c.errf("server.backlog", "must be at most %d (listen(2) takes a C int), got %d", MaxBacklog, s.Backlog)
 	}
-	if s.Listeners < 1 || s.Listeners > MaxListeners {
-		c.errf("server.listeners", "must be between 1 and %d, got %d", MaxListeners, s.Listeners)
+	c.between("server.listeners", s.Listeners, 1, MaxListeners)
+	c.duration("server.read_timeout", s.ReadTimeout, 0)
+	if s.MaxHeaderBytes != 0 && (s.MaxHeaderBytes < MinHeaderBytes || s.MaxHeaderBytes > MaxHeaderBytes) {
+		c.errf("server.max_header_bytes", "must be 0 (the variant's default) or between %d and %d, got %d",
+			MinHeaderBytes, MaxHeaderBytes, s.MaxHeaderBytes)
 	}
-	if s.ReadTimeout < 0 {
-		c.errf("server.read_timeout", "must not be negative, got %s", s.ReadTimeout)
+}
+
+// between reports an integer field outside [lo, hi].
+func (c *checker) between(path string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.errf(path, "must be between %d and %d, got %d", lo, hi, v)
 	}
-	if s.MaxHeaderBytes < 0 {
-		c.errf("server.max_header_bytes", "must not be negative, got %d", s.MaxHeaderBytes)
+}
+
+// duration reports a duration field below lo (0 or MinTimeout) or above
+// MaxDuration.
+func (c *checker) duration(path string, v Duration, lo time.Duration) {
+	why := "the driver refuses longer"
+	if path == "server.read_timeout" {
+		why = "0 means none"
+	}
+	switch {
+	case v < 0 && lo == 0:
+		c.errf(path, "must not be negative, got %s", v)
+	case v.D() < lo:
+		c.errf(path, "must be at least %s, got %s (the driver's shortest timeout)", lo, v)
+	case v.D() > MaxDuration:
+		c.errf(path, "must be at most %s, got %s (%s)", time.Duration(MaxDuration), v, why)
 	}
 }
 
@@ -214,62 +268,63 @@ func (c *checker) limits(l *Limits) {
 	if c.set("limits.nofile", l.NoFile != 0) && (l.NoFile < MinNoFile || l.NoFile > MaxNoFile) {
 		c.errf("limits.nofile", "must be between %d and %d, got %d (omit it to keep the system's limit)", MinNoFile, MaxNoFile, l.NoFile)
 	}
-	if c.set("limits.somaxconn", l.SoMaxConn != 0) && l.SoMaxConn < 1 {
+	switch {
+	case c.set("limits.somaxconn", l.SoMaxConn != 0) && l.SoMaxConn < 1:
 		c.errf("limits.somaxconn", "must be 1 or more, got %d (omit it to keep the system's value)", l.SoMaxConn)
+	case l.SoMaxConn > MaxSoMaxConn:
+		c.errf("limits.somaxconn", "must be at most %d (the kernel refuses more), got %d", MaxSoMaxConn, l.SoMaxConn)
 	}
 	if c.set("limits.port_range", !l.PortRange.IsZero()) {
-		lo, hi := l.PortRange[0], l.PortRange[1]
-		switch {
-		case lo < 1 || hi > 65535 || hi < 1 || lo > 65535:
-			c.errf("limits.port_range", "ports must be within 1..65535, got [%d, %d]", lo, hi)
-		case lo > hi:
-			c.errf("limits.port_range", "reversed: the low port %d is above the high port %d", lo, hi)
+		c.portRange(l.PortRange)
+	}
+	for _, f := range []struct {
+		path string
+		v    *int
+	}{{"limits.tcp_tw_reuse", l.TCPTwReuse}, {"limits.syn_cookies", l.SynCookies}} {
+		if f.v != nil && (*f.v < 0 || *f.v > 2) {
+			c.errf(f.path, "must be 0, 1 or 2, got %d", *f.v)
 		}
 	}
-	if l.TCPTwReuse != nil && (*l.TCPTwReuse < 0 || *l.TCPTwReuse > 2) {
-		c.errf("limits.tcp_tw_reuse", "must be 0, 1 or 2, got %d", *l.TCPTwReuse)
-	}
-	if l.SynCookies != nil && (*l.SynCookies < 0 || *l.SynCookies > 2) {
-		c.errf("limits.syn_cookies", "must be 0, 1 or 2, got %d", *l.SynCookies)
-	}
-	if l.DriverNoFile < MinNoFile || l.DriverNoFile > MaxNoFile {
-		c.errf("limits.driver_nofile", "must be between %d and %d, got %d", MinNoFile, MaxNoFile, l.DriverNoFile)
+	c.between("limits.driver_nofile", l.DriverNoFile, MinNoFile, MaxNoFile)
+}
+
+// portRange checks limits.port_range as the kernel checks
+// ip_local_port_range (see MinLocalPort).
+func (c *checker) portRange(r PortRange) {
+	lo, hi := r[0], r[1]
+	switch {
+	case lo < MinLocalPort && lo <= hi && hi <= MaxPort:
+		c.errf("limits.port_range", "the low port %d is below %d: the kernel refuses (EINVAL) a range that starts below "+
+			"net.ipv4.ip_unprivileged_port_start, %d in the lab's namespaces", lo, MinLocalPort, MinLocalPort)
+	case lo < MinLocalPort || hi < MinLocalPort || lo > MaxPort || hi > MaxPort:
+		c.errf("limits.port_range", "ports must be within %d..%d, got [%d, %d]", MinLocalPort, MaxPort, lo, hi)
+	case lo > hi:
+		c.errf("limits.port_range", "reversed: the low port %d is above the high port %d", lo, hi)
 	}
 }
 
 func (c *checker) driver(d *Driver) {
-	switch {
-	case !strings.HasPrefix(d.Path, "/"):
-		c.errf("driver.path", "%q must start with /", d.Path)
-	case strings.IndexFunc(d.Path, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		c.errf("driver.path", "%q must not contain spaces or control characters", d.Path)
+	c.path(d.Path)
+	c.duration("driver.duration", d.Duration, 0)
+	c.duration("driver.warmup", d.Warmup, 0)
+	c.duration("driver.ramp", d.Ramp, 0)
+	c.duration("driver.timeout", d.Timeout, MinTimeout)
+	if c.has("driver.connect_timeout") || d.ConnectTimeout != d.Timeout { // else it is the timeout, checked above
+		c.duration("driver.connect_timeout", d.ConnectTimeout, MinTimeout)
 	}
-	for _, f := range []struct {
-		path string
-		v    Duration
-	}{
-		{"driver.duration", d.Duration},
-		{"driver.warmup", d.Warmup},
-		{"driver.ramp", d.Ramp},
-	} {
-		if f.v < 0 {
-			c.errf(f.path, "must not be negative, got %s", f.v)
-		}
+	if d.Timeout > 0 && d.ConnectTimeout > d.Timeout {
+		c.errf("driver.connect_timeout", "%s is longer than driver.timeout %s, which includes the connect", d.ConnectTimeout, d.Timeout)
 	}
 	if d.RequestsPerClient < 0 {
 		c.errf("driver.requests_per_client", "must not be negative, got %d", d.RequestsPerClient)
+	} else if d.RequestsPerClient > MaxRequestsPerClient {
+		c.errf("driver.requests_per_client", "must be at most %d, got %d", MaxRequestsPerClient, d.RequestsPerClient)
 	}
 	if d.Duration == 0 && d.RequestsPerClient == 0 {
 		c.errf("driver.duration", "duration and requests_per_client are both zero; set one of them")
 	}
-	if d.Timeout <= 0 {
-		c.errf("driver.timeout", "must be above 0, got %s", d.Timeout)
-	}
-	switch {
-	case d.ConnectTimeout <= 0 && c.set("driver.connect_timeout", d.Timeout > 0):
-		c.errf("driver.connect_timeout", "must be above 0, got %s", d.ConnectTimeout)
-	case d.Timeout > 0 && d.ConnectTimeout > d.Timeout:
-		c.errf("driver.connect_timeout", "%s is longer than driver.timeout %s, which includes the connect", d.ConnectTimeout, d.Timeout)
+	if step := d.Warmup + d.Duration; d.Duration > 0 && d.Warmup >= 0 && d.Ramp > step && d.Ramp.D() <= MaxDuration {
+		c.errf("driver.ramp", "%s is longer than driver.warmup + driver.duration (%s): the last clients would start after the step ends", d.Ramp, step)
 	}
 	if d.Rate < 0 {
 		c.errf("driver.rate", "must not be negative, got %d (0 runs a closed loop)", d.Rate)
@@ -280,22 +335,54 @@ func (c *checker) driver(d *Driver) {
 	case d.Pipeline > 1 && !d.KeepAlive:
 		c.errf("driver.pipeline", "pipelining %d requests needs driver.keepalive: true", d.Pipeline)
 	}
-	for i, t := range d.Targets {
+	c.targets(d.Targets)
+}
+
+// path checks the request target the driver appends to http://host:port.
+func (c *checker) path(p string) {
+	var ue *url.Error
+	_, err := url.Parse("http://127.0.0.1" + p)
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		c.errf("driver.path", "%q must start with /", p)
+	case strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		c.errf("driver.path", "%q must not contain spaces or control characters", p)
+	case strings.Contains(p, "#"):
+		c.errf("driver.path", "%q must not contain #: a fragment is not sent to servers", p)
+	case errors.As(err, &ue):
+		c.errf("driver.path", "%q: %v", p, ue.Err)
+	}
+}
+
+// targets checks driver.targets as the driver checks its target URLs.
+func (c *checker) targets(targets []string) {
+	if len(targets) > MaxTargets {
+		c.errf("driver.targets", "%d targets; at most %d", len(targets), MaxTargets)
+		return
+	}
+	for i, t := range targets {
 		path := fmt.Sprintf("driver.targets[%d]", i)
-		_, port, err := net.SplitHostPort(t)
+		host, port, err := net.SplitHostPort(t)
 		if err != nil {
 			c.errf(path, "%q is not host:port", t)
 			continue
 		}
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > MaxPort {
 			c.errf(path, "%q: the port must be a number within 1..65535", t)
+		}
+		if a, err := netip.ParseAddr(host); (err != nil || a.Zone() != "") && !strings.EqualFold(host, "localhost") {
+			c.errf(path, "%q: the host must be an IP address (without a zone) or localhost; the driver resolves no names", t)
 		}
 	}
 }
 
 func (c *checker) sweep(s *Sweep) {
-	if len(s.Clients) == 0 {
+	switch {
+	case len(s.Clients) == 0:
 		c.errf("sweep.clients", "empty; list the client counts to run, e.g. [10, 50, 100]")
+	case len(s.Clients) > MaxSweepClients:
+		c.errf("sweep.clients", "%d client counts; at most %d (each is a step of the run)", len(s.Clients), MaxSweepClients)
+		s = &Sweep{Trials: s.Trials} // their own checks would only repeat this
 	}
 	for i, n := range s.Clients {
 		path := fmt.Sprintf("sweep.clients[%d]", i)
@@ -306,7 +393,5 @@ func (c *checker) sweep(s *Sweep) {
 			c.errf(path, "%d does not follow %d; list client counts in increasing order", n, s.Clients[i-1])
 		}
 	}
-	if s.Trials < 1 || s.Trials > MaxTrials {
-		c.errf("sweep.trials", "must be between 1 and %d, got %d", MaxTrials, s.Trials)
-	}
+	c.between("sweep.trials", s.Trials, 1, MaxTrials)
 }
