@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet fuzz phase ladder anchors bench-driver clean
+.PHONY: help build test vet fuzz phase ladder compare anchors bench-driver clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -26,6 +26,12 @@ phase: build ## make phase N: run phase N of the ladder (no N: list the ladder);
 
 ladder: build ## run every phase of the ladder in order
 	@for n in $$($(BIN) run --list -q); do $(BIN) run $$n || exit 1; done
+
+compare: build ## make compare A=dir B=dir: compare run B with run A (run directories or scorecard files); prints the report and writes compare-<A>-vs-<B>.md in the current directory
+	@test -n "$(A)" && test -n "$(B)" || { echo "usage: make compare A=results/<run> B=results/<run>"; exit 2; }
+	@name() { p=$$(realpath -m "$$1"); [ "$$(basename "$$p")" = scorecard.yaml ] && p=$$(dirname "$$p"); p=$$(basename "$$p"); echo "$${p%.yaml}"; }; \
+	f="compare-$$(name '$(A)')-vs-$$(name '$(B)').md"; \
+	$(BIN) compare '$(A)' '$(B)' --out "$$f" && cat "$$f" && echo "written: $$f" >&2
 
 test: build vet ## run the whole test suite, one package at a time so load tests do not share the CPUs (as root the namespace tests run too)
 	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)

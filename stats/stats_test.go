@@ -26,7 +26,7 @@ func scale(xs []float64, f float64) []float64 {
 	return out
 }
 
-func TestCompareKnownP(t *testing.T) {
+func TestStatsCompareKnownP(t *testing.T) {
 	tests := []struct {
 		name        string
 		old, new    []float64
@@ -111,7 +111,7 @@ func exactP(old, new []float64) float64 {
 	return min(1, 2*float64(count)/float64(total))
 }
 
-func TestCompareMatchesEnumeration(t *testing.T) {
+func TestStatsCompareMatchesEnumeration(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 40 {
 		n1, n2 := 2+rng.IntN(6), 2+rng.IntN(6)
@@ -129,7 +129,7 @@ func TestCompareMatchesEnumeration(t *testing.T) {
 	}
 }
 
-func TestCompareEdgeCases(t *testing.T) {
+func TestStatsCompareEdgeCases(t *testing.T) {
 	t.Run("all equal", func(t *testing.T) {
 		c := Compare([]float64{1, 1, 1, 1}, []float64{1, 1, 1, 1}, DefaultAlpha)
 		if c.Significant || c.Delta != 0 || c.String() != "~ (p=1.000 n=4)" || len(c.Warnings) == 0 {
@@ -179,7 +179,7 @@ func normal(rng *rand.Rand, n int, mu, sd float64) []float64 {
 	return out
 }
 
-func TestSameDistributionIsNoChange(t *testing.T) {
+func TestStatsSameDistributionIsNoChange(t *testing.T) {
 	// Throughput of one server, 5 trials per side, 5 % spread: the test
 	// must call a difference at most about alpha of the time.
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -201,7 +201,7 @@ func TestSameDistributionIsNoChange(t *testing.T) {
 	t.Logf("%d of %d pairs from one distribution called different", falseAlarms, runs)
 }
 
-func TestClearShiftIsSignificant(t *testing.T) {
+func TestStatsClearShiftIsSignificant(t *testing.T) {
 	// The same spread, B 25 % faster: 5 trials each must show it.
 	rng := rand.New(rand.NewPCG(9, 10))
 	const runs = 300
@@ -222,7 +222,7 @@ func TestClearShiftIsSignificant(t *testing.T) {
 	t.Logf("a 25%% shift was missed %d times of %d", missed, runs)
 }
 
-func TestMinSamples(t *testing.T) {
+func TestStatsMinSamples(t *testing.T) {
 	tests := []struct {
 		alpha float64
 		want  int
@@ -237,7 +237,7 @@ func TestMinSamples(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
+func TestStatsSummarize(t *testing.T) {
 	nan := math.NaN()
 	tests := []struct {
 		name             string
