@@ -12,26 +12,27 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/scalelab/scalelab/driver"
 )
 
 // Bounds checked by validation.
 const (
-	MinNoFile    = 16      // a process needs a few descriptors before it serves anything
-	MaxNoFile    = 1 << 20 // Linux's default fs.nr_open
-	MaxWorkers   = 100000  // server.workers
-	MaxListeners = 64      // server.listeners
-	MaxPipeline  = 1024    // driver.pipeline
-	MaxClients   = 1000000 // each of sweep.clients
-	MaxTrials    = 100     // sweep.trials
-	MaxQueue     = 1000000 // server.queue
+	MinNoFile    = 16                 // a process needs a few descriptors before it serves anything
+	MaxNoFile    = 1 << 20            // Linux's default fs.nr_open
+	MaxWorkers   = 100000             // server.workers
+	MaxListeners = 64                 // server.listeners
+	MaxPipeline  = driver.MaxPipeline // driver.pipeline
+	MaxClients   = 1000000            // each of sweep.clients
+	MaxTrials    = 100                // sweep.trials
+	MaxQueue     = 1000000            // server.queue
 
-	// MaxDuration bounds every duration of a phase file. It is the driver's
-	// driver.MaxDuration (package driver, not imported here): the driver
-	// refuses a longer measured period, but only once the step's namespace
-	// and server have started.
-	MaxDuration = time.Hour
+	// MaxDuration bounds every duration of a phase file: it is the driver's
+	// own cap, checked here so that a phase is refused before its
+	// namespace and server start.
+	MaxDuration = driver.MaxDuration
 	// MinTimeout is the driver's shortest request and connect timeout.
-	MinTimeout = time.Millisecond
+	MinTimeout = driver.MinTimeout
 
 	// MinLocalPort is the lowest port limits.port_range may start at: the
 	// kernel refuses (EINVAL) an ip_local_port_range that starts below
@@ -138,6 +139,17 @@ func (c *checker) errf(path, format string, args ...any) {
 
 func (c *checker) has(path string) bool { return c.ix.has(path) }
 
+// reported says whether an error already names the field at path, or
+// one of its elements (path[i]).
+func (c *checker) reported(path string) bool {
+	for _, e := range c.errs {
+		if e.Field == path || strings.HasPrefix(e.Field, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // set reports whether the field at path is in the file or, for phases built
 // in Go, holds a non-zero value.
 func (c *checker) set(path string, nonZero bool) bool { return nonZero || c.has(path) }
@@ -188,6 +200,7 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	c.limits(&p.Limits)
 	c.driver(&p.Driver)
 	c.sweep(&p.Sweep)
+	c.checkDriver(p)
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
 		c.errf("success_threshold", "must be above 0 and at most 1, got %v", p.SuccessThreshold)
@@ -303,21 +316,24 @@ func (c *checker) portRange(r PortRange) {
 	}
 }
 
+// driver checks what only a phase file means: a zero that is not a
+// default, a ramp longer than the step, where the targets are. The
+// driver's own rules (ranges, caps, pipelining) are the driver's: see
+// checkDriver.
 func (c *checker) driver(d *Driver) {
 	c.path(d.Path)
-	c.duration("driver.duration", d.Duration, 0)
-	c.duration("driver.warmup", d.Warmup, 0)
-	c.duration("driver.ramp", d.Ramp, 0)
-	c.duration("driver.timeout", d.Timeout, MinTimeout)
-	if c.has("driver.connect_timeout") || d.ConnectTimeout != d.Timeout { // else it is the timeout, checked above
-		c.duration("driver.connect_timeout", d.ConnectTimeout, MinTimeout)
+	for _, t := range []struct {
+		path string
+		v    Duration
+	}{{"driver.timeout", d.Timeout}, {"driver.connect_timeout", d.ConnectTimeout}} {
+		if t.v == 0 && (t.path == "driver.timeout" || c.has(t.path)) {
+			c.errf(t.path, "must be at least %s, got 0s (a timeout of zero is none at all)", time.Duration(MinTimeout))
+		}
 	}
 	if d.Timeout > 0 && d.ConnectTimeout > d.Timeout {
 		c.errf("driver.connect_timeout", "%s is longer than driver.timeout %s, which includes the connect", d.ConnectTimeout, d.Timeout)
 	}
-	if d.RequestsPerClient < 0 {
-		c.errf("driver.requests_per_client", "must not be negative, got %d", d.RequestsPerClient)
-	} else if d.RequestsPerClient > MaxRequestsPerClient {
+	if d.RequestsPerClient > MaxRequestsPerClient {
 		c.errf("driver.requests_per_client", "must be at most %d, got %d", MaxRequestsPerClient, d.RequestsPerClient)
 	}
 	if d.Duration == 0 && d.RequestsPerClient == 0 {
@@ -326,14 +342,8 @@ func (c *checker) driver(d *Driver) {
 	if step := d.Warmup + d.Duration; d.Duration > 0 && d.Warmup >= 0 && d.Ramp > step && d.Ramp.D() <= MaxDuration {
 		c.errf("driver.ramp", "%s is longer than driver.warmup + driver.duration (%s): the last clients would start after the step ends", d.Ramp, step)
 	}
-	if d.Rate < 0 {
-		c.errf("driver.rate", "must not be negative, got %d (0 runs a closed loop)", d.Rate)
-	}
-	switch {
-	case d.Pipeline < 1 || d.Pipeline > MaxPipeline:
-		c.errf("driver.pipeline", "must be between 1 and %d, got %d", MaxPipeline, d.Pipeline)
-	case d.Pipeline > 1 && !d.KeepAlive:
-		c.errf("driver.pipeline", "pipelining %d requests needs driver.keepalive: true", d.Pipeline)
+	if d.Pipeline < 1 {
+		c.errf("driver.pipeline", "must be at least 1, got %d", d.Pipeline)
 	}
 	c.targets(d.Targets)
 }

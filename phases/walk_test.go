@@ -216,7 +216,7 @@ func TestAliasBlame(t *testing.T) {
 		{
 			"validation",
 			"limits:\n  nofile: &n 2000\n  somaxconn: 5\n  driver_nofile: *n\ndriver:\n  rate: *n\n  pipeline: *n\n",
-			"p.yaml:15: driver.pipeline: must be between 1 and 1024, got 2000 (via *n, from &n at line 10)",
+			"p.yaml:15: driver.pipeline: 2000 is out of range 1..1024 (via *n, from &n at line 10)",
 		},
 		{
 			"list item",

@@ -1,0 +1,79 @@
+package phases
+
+import (
+	"errors"
+	"net"
+
+	"github.com/scalelab/scalelab/driver"
+)
+
+// DriverConfig is the load generator's configuration for one step of the
+// phase: clients connections spread over the phase's driver.targets, or
+// over addrs (host:port, the server's listeners) when the phase names none.
+// The runner hands it to the driver as JSON (`scalelab load --config -`).
+func (p *Phase) DriverConfig(clients int, addrs []string) driver.Config {
+	d := p.Driver
+	if len(d.Targets) > 0 {
+		addrs = d.Targets
+	}
+	path := d.Path
+	if path == "" {
+		path = DefaultPath
+	}
+	targets := make([]string, len(addrs))
+	for i, a := range addrs {
+		targets[i] = "http://" + a + path
+	}
+	return driver.Config{
+		Targets:           targets,
+		Clients:           clients,
+		Duration:          d.Duration.D(),
+		RequestsPerClient: d.RequestsPerClient,
+		Rate:              float64(d.Rate),
+		Pipeline:          max(d.Pipeline, 1),
+		DisableKeepAlive:  !d.KeepAlive,
+		Ramp:              d.Ramp.D(),
+		Warmup:            d.Warmup.D(),
+		Timeout:           d.Timeout.D(),
+		ConnectTimeout:    d.ConnectTimeout.D(),
+	}
+}
+
+// driverFields maps the driver's configuration fields to the phase file's.
+var driverFields = map[string]string{
+	"targets": "driver.targets", "clients": "sweep.clients", "duration": "driver.duration",
+	"requests_per_client": "driver.requests_per_client", "rate": "driver.rate", "pipeline": "driver.pipeline",
+	"ramp": "driver.ramp", "warmup": "driver.warmup", "timeout": "driver.timeout", "connect_timeout": "driver.connect_timeout",
+}
+
+// checkDriver lets the driver check the configuration the phase gives it at
+// its largest client count: the driver owns its rules, the phase file only
+// says where in the file a value went wrong.
+func (c *checker) checkDriver(p *Phase) {
+	clients := 1
+	for _, n := range p.Sweep.Clients {
+		clients = max(clients, n)
+	}
+	err := p.DriverConfig(clients, []string{net.JoinHostPort("127.0.0.1", "8080")}).Validate()
+	var joined interface{ Unwrap() []error }
+	errs := []error{err}
+	if errors.As(err, &joined) {
+		errs = joined.Unwrap()
+	}
+	for _, e := range errs {
+		var ce *driver.ConfigError
+		if !errors.As(e, &ce) {
+			continue
+		}
+		path, ok := driverFields[ce.Field]
+		switch {
+		case !ok || c.reported(path):
+			continue
+		case path == "driver.connect_timeout" && !c.has(path) && p.Driver.ConnectTimeout == p.Driver.Timeout:
+			continue // it is the timeout's value, already named there
+		case path == "driver.targets" && len(p.Driver.Targets) == 0 && c.reported("driver.path"):
+			continue // the targets are the server's; the path made them bad
+		}
+		c.errf(path, "%s", ce.Msg)
+	}
+}
