@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/driver"
 	"github.com/scalelab/scalelab/internal/netns"
@@ -20,45 +21,6 @@ import (
 // driverSlack is added to a step's planned length before the runner gives
 // up on the driver.
 const driverSlack = 20 * time.Second
-
-// driverArgs builds the command line of `scalelab load` for one step;
-// nofile is the RLIMIT_NOFILE to ask for (0: leave it).
-func driverArgs(p *phases.Phase, clients int, targets []string, nofile int) []string {
-	d := p.Driver
-	args := []string{"load", "--json", "--quiet",
-		"--clients", strconv.Itoa(clients),
-		"--keepalive=" + strconv.FormatBool(d.KeepAlive),
-		"--timeout", d.Timeout.String(),
-		"--warmup", d.Warmup.String(),
-		"--pipeline", strconv.Itoa(max(d.Pipeline, 1)),
-	}
-	if d.ConnectTimeout > 0 {
-		args = append(args, "--connect-timeout", d.ConnectTimeout.String())
-	}
-	if d.RequestsPerClient > 0 {
-		args = append(args, "--requests-per-client", strconv.Itoa(d.RequestsPerClient))
-	}
-	if d.Duration > 0 {
-		args = append(args, "--duration", d.Duration.String())
-	}
-	if d.Ramp > 0 {
-		args = append(args, "--ramp", d.Ramp.String())
-	}
-	if d.Rate > 0 {
-		args = append(args, "--rate", strconv.Itoa(d.Rate))
-	}
-	if nofile > 0 {
-		args = append(args, "--nofile", strconv.Itoa(nofile))
-	}
-	path := d.Path
-	if path == "" {
-		path = "/"
-	}
-	for _, t := range targets {
-		args = append(args, "http://"+t+path)
-	}
-	return args
-}
 
 // driverBudget is how long a step's driver may run before it is stopped.
 func driverBudget(p *phases.Phase) time.Duration {
@@ -72,27 +34,44 @@ func driverBudget(p *phases.Phase) time.Duration {
 	return b
 }
 
-// runDriver runs the driver inside ns pinned to the driver's CPUs against
-// the server's addresses (or the phase's own targets) and decodes its JSON
-// summary. When ctx ends first, the driver is asked to stop (SIGTERM) and
-// the partial summary it prints is returned with ctx's error.
+// runDriver runs `scalelab load --config -` inside ns, pinned to the
+// driver's CPUs, hands it the step's driver.Config as JSON on its standard
+// input (after its RLIMIT_NOFILE is set, so no socket opens before), and
+// decodes the JSON summary it prints. The targets are the phase's own
+// driver.targets, or the server's addresses. When ctx ends first, the
+// driver is asked to stop (SIGTERM) and the partial summary it prints is
+// returned with ctx's error.
 func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, error) {
-	if len(env.phase.Driver.Targets) > 0 {
-		addrs = env.phase.Driver.Targets
+	cfg := env.phase.DriverConfig(clients, addrs)
+	input, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode driver config: %w", err)
 	}
-	nofile := env.applied.noFileFor("driver_nofile", "driver", env.phase.Limits.DriverNoFile)
-	cmd := exec.Command(env.exe, driverArgs(env.phase, clients, addrs, nofile)...)
-	budget := driverBudget(env.phase)
-	cpus := env.driverCPUs
+	cmd := exec.Command(env.exe, "load", "--config", "-", "--quiet")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	var stdout bytes.Buffer
 	tail := newTailBuffer(8 << 10)
 	cmd.Stdout = &stdout
 	cmd.Stderr = io.MultiWriter(tail, logFile)
-	proc, err := netns.Spawn(ns, cmd, cpus)
+	proc, err := netns.Spawn(ns, cmd, env.driverCPUs)
 	if err != nil {
 		return nil, fmt.Errorf("start driver: %w", err)
 	}
-	timer := time.NewTimer(budget)
+	if n := env.applied.noFileFor("driver_nofile", "driver", env.phase.Limits.DriverNoFile); n > 0 {
+		if err := setNoFile(proc.Pid(), n); err != nil {
+			env.applied.fail(fmt.Sprintf("driver_nofile=%d", env.phase.Limits.DriverNoFile), err.Error())
+		}
+	}
+	_, werr := stdin.Write(input)
+	stdin.Close()
+	if werr != nil {
+		proc.Kill()
+		return nil, fmt.Errorf("hand the driver its config: %w (driver: %s)", werr, tail.String())
+	}
+	timer := time.NewTimer(driverBudget(env.phase))
 	defer timer.Stop()
 	var stopReason error
 	select {
@@ -101,7 +80,7 @@ func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, 
 		stopReason = ctx.Err()
 		_ = proc.Stop(5 * time.Second)
 	case <-timer.C:
-		stopReason = fmt.Errorf("driver still running after %s: stopped", budget)
+		stopReason = fmt.Errorf("driver still running after %s: stopped", driverBudget(env.phase))
 		_ = proc.Stop(5 * time.Second)
 	}
 	waitErr := proc.Wait()
@@ -109,11 +88,20 @@ func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, 
 		if stopReason != nil {
 			return nil, stopReason
 		}
-		return nil, fmt.Errorf("driver printed no summary (%v): %s", waitErr, tail.String())
+		return nil, fmt.Errorf("driver printed no summary (%s): %s", exitText(waitErr), tail.String())
 	}
 	var sum driver.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-		return nil, fmt.Errorf("decode driver summary: %w (driver: %v %s)", err, waitErr, tail.String())
+		return nil, fmt.Errorf("decode driver summary: %w (driver: %s %s)", err, exitText(waitErr), tail.String())
 	}
 	return &sum, stopReason
+}
+
+// setNoFile sets a child's RLIMIT_NOFILE, soft and hard, to n.
+func setNoFile(pid, n int) error {
+	lim := unix.Rlimit{Cur: uint64(n), Max: uint64(n)}
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
+		return fmt.Errorf("prlimit(%d, RLIMIT_NOFILE, %d): %w", pid, n, err)
+	}
+	return nil
 }

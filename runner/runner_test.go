@@ -99,9 +99,10 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 	if len(a.NotApplied) != 0 {
 		t.Errorf("not applied: %+v", a.NotApplied)
 	}
-	// The first step has nothing to fall from and never fails here, so it
-	// is clean; later verdicts depend on how quiet the machine is.
-	if s := loaded.Steps[0]; s.State != "clean" || s.Verdict.Limit != "none" {
+	// The first step of this light phase never breaks. On a quiet machine
+	// it is clean; on a busy one its core may be taken by other work, and
+	// then the verdict must say so (cpu, with the core shared).
+	if s := loaded.Steps[0]; s.State == attrib.Dropped || (s.State == attrib.Saturated && s.Verdict.Limit != attrib.CPU) {
 		t.Errorf("first step: state %s, verdict %s %v", s.State, s.Verdict.Limit, s.Verdict.Evidence)
 	}
 	if loaded.Summary.Hypothesis == "" || loaded.Summary.Note == "" {
