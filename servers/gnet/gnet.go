@@ -62,6 +62,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/servers"
 )
@@ -240,5 +241,14 @@ func (s *Server) stopLocked() {
 		// Engine.Stop polls for the end every 500 ms; Shutdown waits for
 		// Rotate to return instead, which follows the end at once.
 		go func() { _ = eng.Stop(context.Background()) }()
+	}
+}
+
+// closeFDs closes descriptors.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 }

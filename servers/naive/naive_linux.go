@@ -40,6 +40,9 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 	if st == nil {
 		return nil, errors.New("naive: nil stats")
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("naive: %w", err)
+	}
 	return &server{cfg: cfg, st: st, wake: -1}, nil
 }
 

@@ -69,11 +69,8 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 	if st == nil {
 		return nil, errors.New("pool: nil stats")
 	}
-	if cfg.Workers < 1 {
-		return nil, errors.New("pool: --workers must be at least 1")
-	}
-	if cfg.Queue < 0 {
-		return nil, errors.New("pool: --queue must not be negative")
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pool: %w", err)
 	}
 	return &server{cfg: cfg, st: st, conns: make(map[*net.TCPConn]struct{})}, nil
 }
