@@ -1,16 +1,26 @@
 package servers
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 )
 
-// ServedListeners is the listening side of a variant built on a library
-// that serves a net.Listener (net/http, fasthttp): it opens the listeners
-// of a configuration, runs the library's serve function on each in its own
-// goroutine with accepts counted, and answers Addrs and ListenerFDs.
-type ServedListeners struct {
+// Served is the Server of a variant built on a library that serves a
+// net.Listener (net/http, fasthttp). Start opens the listeners of the
+// configuration and runs the library's serve function on each in its own
+// goroutine, with accepts counted; Shutdown runs the library's shutdown,
+// closes the listeners with their inspection handles and waits for every
+// serve call to return. A variant embeds it and adds its handler.
+type Served struct {
+	name  string
+	cfg   Config
+	st    *Stats
+	serve func(net.Listener) error
+	stop  func(context.Context) error
+
 	mu      sync.Mutex
 	lns     []*Listener
 	started bool
@@ -18,47 +28,49 @@ type ServedListeners struct {
 	serving sync.WaitGroup
 }
 
-// Start opens cfg's listeners and calls serve on each, counting accepts and
-// accept errors in st. serve's error is dropped: the library has logged it
-// (and a listener it abandons is closed by Close).
-func (s *ServedListeners) Start(cfg Config, st *Stats, serve func(net.Listener) error) error {
+var _ Server = (*Served)(nil)
+
+// NewServed returns the Server of variant name. serve is the library's
+// serve function (its error is dropped: the library has logged it, and a
+// listener it abandons is closed at Shutdown). stop is the library's
+// shutdown: stop accepting and end the connections, the busy ones at the
+// latest when ctx ends; its error is Shutdown's.
+func NewServed(name string, cfg Config, st *Stats, serve func(net.Listener) error, stop func(context.Context) error) *Served {
+	return &Served{name: name, cfg: cfg, st: st, serve: serve, stop: stop}
+}
+
+// Start opens the listeners and serves each in its own goroutine.
+func (s *Served) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
-		return errors.New("already started")
+		return fmt.Errorf("%s: already started", s.name)
 	}
-	lns, err := ListenAll(cfg)
+	lns, err := ListenAll(s.cfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	s.started, s.lns = true, lns
 	for _, ln := range lns {
 		s.serving.Add(1)
 		go func(l net.Listener) {
 			defer s.serving.Done()
-			_ = serve(l)
-		}(CountAccepts(ln, st))
+			_ = s.serve(l)
+		}(CountAccepts(ln, s.st))
 	}
 	return nil
 }
 
-// Started reports whether Start succeeded.
-func (s *ServedListeners) Started() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.started
-}
-
 // Addrs returns the bound addresses, one per listener.
-func (s *ServedListeners) Addrs() []string {
+func (s *Served) Addrs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Addrs(s.lns)
 }
 
 // ListenerFDs returns the inspection handles of the listening sockets;
-// none once closed.
-func (s *ServedListeners) ListenerFDs() []int {
+// none once shut down.
+func (s *Served) ListenerFDs() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -67,16 +79,40 @@ func (s *ServedListeners) ListenerFDs() []int {
 	return ListenerFDs(s.lns)
 }
 
-// Close closes every listener with its inspection handle (the library may
-// have closed some already, or left one it gave up on open).
-func (s *ServedListeners) Close() {
+// Shutdown runs the library's shutdown, then closes every listener with its
+// inspection handle (the library may have closed some already, or left one
+// it gave up on open) and waits until every serve call has returned.
+func (s *Served) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	err := s.stop(ctx)
+	s.mu.Lock()
 	for _, ln := range s.lns {
 		_ = ln.Close()
 	}
 	s.closed = true
+	s.mu.Unlock()
+	s.serving.Wait()
+	if err != nil {
+		return fmt.Errorf("%s: shutdown: %w", s.name, err)
+	}
+	return nil
 }
 
-// Wait waits until every serve call has returned.
-func (s *ServedListeners) Wait() { s.serving.Wait() }
+// CheckNew checks what a Factory is given: knobs that validate and
+// statistics to report to. Errors name the variant.
+func CheckNew(variant string, cfg Config, st *Stats) error {
+	if st == nil {
+		return fmt.Errorf("%s: %w", variant, errNilStats)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", variant, err)
+	}
+	return nil
+}
+
+var errNilStats = errors.New("nil stats")

@@ -38,7 +38,6 @@ package fasthttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log"
 	"net"
 	"os"
@@ -52,11 +51,10 @@ import (
 
 // Server is the fasthttp variant. Build it with New.
 type Server struct {
+	*servers.Served
 	cfg servers.Config
 	st  *servers.Stats
 	fs  *fasthttp.Server
-
-	ls servers.ServedListeners
 
 	// conns holds the open connections, so that Shutdown can close the ones
 	// still busy when its context expires (fasthttp closes only idle ones).
@@ -69,8 +67,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the fasthttp variant from the shared knobs; it reports to st.
 // It is a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("fasthttp: %w", err)
+	if err := servers.CheckNew("fasthttp", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st, conns: make(map[net.Conn]struct{})}
 	s.fs = &fasthttp.Server{
@@ -87,35 +85,16 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		DisablePreParseMultipartForm:  true,
 		DisableHeaderNamesNormalizing: true,
 	}
+	// A listener fasthttp abandons (EMFILE, see the package doc) is logged
+	// by fasthttp and closed at Shutdown.
+	s.Served = servers.NewServed("fasthttp", cfg, st, s.fs.Serve, s.stop)
 	return s, nil
 }
 
-// Start opens the listeners and serves each in its own goroutine. A
-// listener fasthttp abandons (EMFILE, see the package doc) is logged by
-// fasthttp and closed at Shutdown.
-func (s *Server) Start() error {
-	if err := s.ls.Start(s.cfg, s.st, s.fs.Serve); err != nil {
-		return fmt.Errorf("fasthttp: %w", err)
-	}
-	return nil
-}
-
-// Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string { return s.ls.Addrs() }
-
-// ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
-
-// Shutdown closes the listeners, lets requests in flight finish, closes
-// idle connections, and closes the remaining ones when ctx expires.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if !s.ls.Started() {
-		return nil
-	}
+// stop closes the listeners, lets requests in flight finish, closes idle
+// connections, and closes the remaining ones when ctx expires.
+func (s *Server) stop(ctx context.Context) error {
 	err := s.fs.ShutdownWithContext(ctx)
-	// fasthttp leaves a listener whose Serve already returned (accept
-	// error) open; close them all, with their inspection handles.
-	s.ls.Close()
 	if err != nil {
 		s.connMu.Lock()
 		for c := range s.conns {
@@ -123,11 +102,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.connMu.Unlock()
 	}
-	s.ls.Wait()
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("fasthttp: shutdown: %w", err)
+	if errors.Is(err, net.ErrClosed) {
+		// A listener whose Serve had returned (accept error) was closed
+		// already; the others are closed, and so are the connections.
+		return nil
 	}
-	return nil
+	return err
 }
 
 // Content types of the answers, as fasthttp wants them.

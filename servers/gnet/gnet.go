@@ -94,8 +94,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the gnet variant from the shared knobs; it reports to st. It is
 // a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("gnet: %w", err)
+	if err := servers.CheckNew("gnet", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st, loops: runtime.NumCPU(), done: make(chan struct{})}
 	s.h = newHandler(cfg, st)

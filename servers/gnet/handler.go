@@ -11,6 +11,7 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/http1"
+	"github.com/scalelab/scalelab/servers/internal/lifecycle"
 )
 
 // After a refused request the connection is half-closed and what the client
@@ -338,15 +339,5 @@ func (h *handler) stop() { h.stopOnce.Do(func() { close(h.stopCh) }) }
 
 // waitSleepers waits for the /sleep goroutines to end, or for ctx.
 func (h *handler) waitSleepers(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		h.sleepers.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Wait(ctx, &h.sleepers)
 }

@@ -30,7 +30,6 @@ package nethttp
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -54,11 +53,10 @@ func MaxHeaderBytes(knob int) int {
 
 // Server is the net/http variant. Build it with New.
 type Server struct {
+	*servers.Served
 	cfg servers.Config
 	st  *servers.Stats
 	hs  *http.Server
-
-	ls servers.ServedListeners
 }
 
 var _ servers.Server = (*Server)(nil)
@@ -66,8 +64,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the net/http variant from the shared knobs; it reports to st.
 // It is a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("nethttp: %w", err)
+	if err := servers.CheckNew("nethttp", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st}
 	s.hs = &http.Server{
@@ -79,40 +77,19 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		DisableGeneralOptionsHandler: true,
 	}
 	s.hs.SetKeepAlivesEnabled(cfg.KeepAlive)
+	// Serve returns http.ErrServerClosed on Shutdown.
+	s.Served = servers.NewServed("nethttp", cfg, st, s.hs.Serve, s.stop)
 	return s, nil
 }
 
-// Start opens the listeners and serves each in its own goroutine.
-func (s *Server) Start() error {
-	// Serve returns http.ErrServerClosed on Shutdown.
-	if err := s.ls.Start(s.cfg, s.st, s.hs.Serve); err != nil {
-		return fmt.Errorf("nethttp: %w", err)
-	}
-	return nil
-}
-
-// Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string { return s.ls.Addrs() }
-
-// ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
-
-// Shutdown closes the listeners and idle connections, waits for requests in
+// stop closes the listeners and idle connections, waits for requests in
 // flight, and closes what is left when ctx expires.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if !s.ls.Started() {
-		return nil
-	}
+func (s *Server) stop(ctx context.Context) error {
 	err := s.hs.Shutdown(ctx)
 	if err != nil {
 		_ = s.hs.Close()
 	}
-	s.ls.Wait()
-	s.ls.Close() // already closed by http.Server; this releases the inspection handles
-	if err != nil {
-		return fmt.Errorf("nethttp: shutdown: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Header values shared by every answer; net/http only reads them.

@@ -37,12 +37,7 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/http1"
-)
-
-// Accept backoff after an error, as net/http.
-const (
-	backoffMin = 5 * time.Millisecond
-	backoffMax = time.Second
+	"github.com/scalelab/scalelab/servers/internal/lifecycle"
 )
 
 type server struct {
@@ -66,11 +61,8 @@ var _ servers.Server = (*server)(nil)
 
 // New returns the pool variant for cfg, reporting to st.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if st == nil {
-		return nil, errors.New("pool: nil stats")
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("pool: %w", err)
+	if err := servers.CheckNew("pool", cfg, st); err != nil {
+		return nil, err
 	}
 	return &server{cfg: cfg, st: st, conns: make(map[*net.TCPConn]struct{})}, nil
 }
@@ -127,15 +119,8 @@ func (s *server) Shutdown(ctx context.Context) error {
 		clear(s.conns)
 		s.mu.Unlock()
 	})
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("pool: shutdown: %w", ctx.Err())
+	if err := lifecycle.Wait(ctx, &s.wg); err != nil {
+		return fmt.Errorf("pool: shutdown: %w", err)
 	}
 	for {
 		select {
@@ -150,7 +135,7 @@ func (s *server) Shutdown(ctx context.Context) error {
 // accept is the acceptor of one listener.
 func (s *server) accept(l *servers.Listener) {
 	defer s.wg.Done()
-	var delay time.Duration
+	var backoff lifecycle.Backoff
 	for {
 		c, err := l.AcceptTCP()
 		if err != nil {
@@ -158,12 +143,12 @@ func (s *server) accept(l *servers.Listener) {
 				return
 			}
 			s.st.AcceptError(err)
-			if !s.pause(&delay) {
+			if !s.pause(backoff.Next()) {
 				return
 			}
 			continue
 		}
-		delay = 0
+		backoff.Reset()
 		s.st.Accepted()
 		if !s.track(c) {
 			c.Close()
@@ -209,15 +194,10 @@ func (s *server) stopping() bool {
 	}
 }
 
-// pause waits before the next accept after an error, doubling the wait
-// from backoffMin to backoffMax. It reports false on shutdown.
-func (s *server) pause(delay *time.Duration) bool {
-	if *delay == 0 {
-		*delay = backoffMin
-	} else {
-		*delay = min(2**delay, backoffMax)
-	}
-	t := time.NewTimer(*delay)
+// pause waits d before the next accept after an error. It reports false
+// on shutdown.
+func (s *server) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
