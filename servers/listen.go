@@ -108,3 +108,20 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	l.st.Accepted()
 	return c, nil
 }
+
+// ListenQueues reads the accept queues of the listening sockets fds (a
+// Server's ListenerFDs), skipping the ones that cannot be read; the error
+// says which.
+func ListenQueues(fds []int) ([]ListenQueue, error) {
+	qs := make([]ListenQueue, 0, len(fds))
+	var errs []error
+	for _, fd := range fds {
+		q, err := QueueOf(fd)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		qs = append(qs, q)
+	}
+	return qs, errors.Join(errs...)
+}

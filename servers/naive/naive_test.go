@@ -16,32 +16,11 @@ import (
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
-	"github.com/scalelab/scalelab/servers/naive"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
-func startNaive(t *testing.T, cfg servers.Config) (servers.Server, *servers.Stats) {
-	t.Helper()
-	st := servers.NewStats()
-	srv, err := naive.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv, st
-}
-
 func config() servers.Config {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.ReadTimeout = 2 * time.Second
 	return cfg
 }
@@ -53,18 +32,11 @@ func TestOneGoroutine(t *testing.T) {
 		before := runtime.NumGoroutine()
 		cfg := config()
 		cfg.Listeners = listeners
-		st := servers.NewStats()
-		srv, err := naive.New(cfg, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
+		r := servertest.Start(t, "naive", cfg)
 		if got := runtime.NumGoroutine() - before; got != 1 {
 			t.Errorf("%d listeners: the server runs %d goroutines, want 1", listeners, got)
 		}
-		if err := srv.Shutdown(context.Background()); err != nil {
+		if err := r.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := runtime.NumGoroutine() - before; got != 0 {
@@ -79,8 +51,9 @@ func TestOneGoroutine(t *testing.T) {
 func TestOneAtATime(t *testing.T) {
 	cfg := config()
 	cfg.ReadTimeout = 300 * time.Millisecond
-	srv, st := startNaive(t, cfg)
-	addr, fd := srv.Addrs()[0], srv.ListenerFDs()[0]
+	r := servertest.Start(t, "naive", cfg)
+	st := r.Stats
+	addr, fd := r.Addr(), r.Server.ListenerFDs()[0]
 	slow, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -120,8 +93,9 @@ func TestOneAtATime(t *testing.T) {
 func TestRoundRobin(t *testing.T) {
 	cfg := config()
 	cfg.Listeners = 2
-	srv, st := startNaive(t, cfg)
-	a, b := srv.Addrs()[0], srv.Addrs()[1]
+	r := servertest.Start(t, "naive", cfg)
+	st := r.Stats
+	a, b := r.Addrs()[0], r.Addrs()[1]
 
 	// Hold the server with a client on a; queue two on each port meanwhile.
 	hold, err := net.Dial("tcp", a)
@@ -179,15 +153,9 @@ func TestShutdownWhileBusy(t *testing.T) {
 	for _, req := range []string{"GET /sleep?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\n"} {
 		cfg := config()
 		cfg.ReadTimeout = 0 // the read would wait forever
-		st := servers.NewStats()
-		srv, err := naive.New(cfg, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", srv.Addrs()[0])
+		r := servertest.Start(t, "naive", cfg)
+		st := r.Stats
+		c, err := net.Dial("tcp", r.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +164,7 @@ func TestShutdownWhileBusy(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		if err := srv.Shutdown(ctx); err != nil {
+		if err := r.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown during %q: %v", req, err)
 		}
 		cancel()

@@ -11,27 +11,8 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/pool"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
-
-func startPool(t *testing.T, cfg servers.Config) (servers.Server, *servers.Stats) {
-	t.Helper()
-	st := servers.NewStats()
-	srv, err := pool.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv, st
-}
 
 // waitFor polls cond (bounded) and reports whether it came true.
 func waitFor(cond func() bool) bool {
@@ -48,13 +29,13 @@ func waitFor(cond func() bool) bool {
 // blocked acceptor; then the kernel's accept queue fills up to backlog+1
 // and the next SYN is dropped. Nothing is refused by the server itself.
 func TestBackpressureIntoTheKernel(t *testing.T) {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Workers, cfg.Queue, cfg.Backlog = 1, 1, 4
 	cfg.ReadTimeout = 10 * time.Second
-	srv, st := startPool(t, cfg)
-	addr := srv.Addrs()[0]
-	fd := srv.ListenerFDs()[0]
+	r := servertest.Start(t, "pool", cfg)
+	st := r.Stats
+	addr := r.Addr()
+	fd := r.Server.ListenerFDs()[0]
 	backlog, err := servers.QueueOf(fd)
 	if err != nil {
 		t.Fatal(err)
@@ -126,18 +107,11 @@ func TestBackpressureIntoTheKernel(t *testing.T) {
 // TestShutdownClosesEverything shuts down with connections busy, queued and
 // held: Shutdown returns, every connection is closed, the gauges settle.
 func TestShutdownClosesEverything(t *testing.T) {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Workers, cfg.Queue = 1, 1
-	st := servers.NewStats()
-	srv, err := pool.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := srv.Addrs()[0]
+	r := servertest.Start(t, "pool", cfg)
+	st := r.Stats
+	addr := r.Addr()
 	var conns []net.Conn
 	for range 4 {
 		c, err := net.Dial("tcp", addr)
@@ -155,7 +129,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := r.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	if took := time.Since(start); took > 4*time.Second {
@@ -176,7 +150,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still accepting after shutdown")
 	}
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := r.Server.Shutdown(ctx); err != nil {
 		t.Errorf("second shutdown: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
 // backsOff lists the variants documented to count accept errors by errno
@@ -29,8 +30,9 @@ func TestAcceptBackoffAtFDLimit(t *testing.T) {
 	for _, name := range backsOff {
 		t.Run(name, func(t *testing.T) {
 			cfg := baseConfig(true)
-			srv, st := start(t, name, cfg)
-			ap := srv.Addrs()[0]
+			srv := servertest.Start(t, name, cfg)
+			st := srv.Stats
+			ap := srv.Addr()
 			var port int
 			if _, err := fmt.Sscanf(ap[len("127.0.0.1:"):], "%d", &port); err != nil {
 				t.Fatalf("address %s: %v", ap, err)
