@@ -25,6 +25,16 @@
 // Requests that fasthttp refuses itself (400, 431, 408 through ErrorHandler)
 // never reach the handler and are not counted as served.
 //
+// Abandoned answers: fasthttp writes the answer after the handler returns
+// and hands the handler no way to learn how the write went, so the handler
+// counts every answer as served. What can be seen is the connection's
+// write: a wrapper counts each write that fails with EPIPE or ECONNRESET
+// (the client reset the connection) as one abandoned answer. What cannot be
+// seen: which answers were in it (fasthttp flushes the answers to pipelined
+// requests together, one failed write may hold several, and each was
+// counted as served too), and a client that merely closed (the write after
+// its FIN succeeds).
+//
 // At the fd limit: accept(2) fails with EMFILE; fasthttp's acceptConn only
 // retries errors that report Timeout(), so it logs "Permanent error when
 // accepting new connections: ... too many open files" and Serve returns the
@@ -87,7 +97,8 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 	}
 	// A listener fasthttp abandons (EMFILE, see the package doc) is logged
 	// by fasthttp and closed at Shutdown.
-	s.Served = servers.NewServed("fasthttp", cfg, st, s.fs.Serve, s.stop)
+	serve := func(l net.Listener) error { return s.fs.Serve(writeWatcher{Listener: l, st: st}) }
+	s.Served = servers.NewServed("fasthttp", cfg, st, serve, s.stop)
 	return s, nil
 }
 
@@ -168,4 +179,35 @@ func (s *Server) connState(c net.Conn, state fasthttp.ConnState) {
 		delete(s.conns, c)
 		s.connMu.Unlock()
 	}
+}
+
+// writeWatcher hands fasthttp connections whose failed writes are counted.
+type writeWatcher struct {
+	net.Listener
+	st *servers.Stats
+}
+
+// Accept wraps the accepted connection.
+func (w writeWatcher) Accept() (net.Conn, error) {
+	c, err := w.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &watchedConn{Conn: c, st: w.st}, nil
+}
+
+// watchedConn counts a write that fails because the client is gone as one
+// abandoned answer.
+type watchedConn struct {
+	net.Conn
+	st *servers.Stats
+}
+
+// Write writes p and counts its failure when the client is gone.
+func (c *watchedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && servers.ClientGone(err) {
+		c.st.Abandoned(1)
+	}
+	return n, err
 }

@@ -38,6 +38,12 @@
 // while its /sleep answer is pending does not get that answer; requests
 // answered on the loop are not affected.
 //
+// Abandoned answers (Snapshot.AbandonedResponses): an answer written on the
+// loop counts when its write fails with EPIPE or ECONNRESET (the client
+// reset the connection); a /sleep answer counts when its connection is gone
+// by the time it is ready, which includes a client that merely closed (gnet
+// closes on the client's FIN at once, so its answer is never written).
+//
 // At the fd limit: accept(2) fails with EMFILE and gnet v2.9.7 treats every
 // accept error but EINTR, EAGAIN, ECONNRESET and ECONNABORTED as fatal: it
 // logs "Accept() failed due to error: ..." and returns ErrAcceptSocket

@@ -235,14 +235,15 @@ func (h *handler) serve(c gnet.Conn, cs *conn) gnet.Action {
 	if consumed > 0 {
 		_, _ = c.Discard(consumed) // Discard(0) would drop everything
 	}
+	var werr error
 	if len(out) > 0 {
-		_, _ = c.Write(out)
+		// gnet writes what the socket takes and buffers the rest; an
+		// error means nothing was written and gnet closes the connection.
+		_, werr = c.Write(out)
 	}
 	if len(statuses) > 0 {
 		now := time.Now()
-		for _, status := range statuses {
-			h.st.Served(status, now.Sub(start))
-		}
+		h.count(statuses, now.Sub(start), werr)
 		cs.since.Store(now.UnixNano())
 	}
 	cs.out, cs.statuses = out[:0], statuses[:0]
@@ -290,7 +291,13 @@ func (h *handler) sleep(c gnet.Conn, a servers.Action, shape http1.Request, keep
 	out := http1.AppendAnswer(nil, &shape, a, keep)
 	_ = c.AsyncWrite(out, func(c gnet.Conn, err error) error {
 		if err != nil {
-			return nil // the connection is gone
+			// The connection is gone: the client closed or reset it while
+			// it waited (gnet closes on either), or the server is
+			// shutting down.
+			if !h.stopping() {
+				h.st.Abandoned(1)
+			}
+			return nil
 		}
 		now := time.Now()
 		h.st.Served(a.Status(), now.Sub(start))
@@ -332,6 +339,29 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	}
 	h.connMu.Unlock()
 	return h.sweep, gnet.None
+}
+
+// count counts the answers of one write: served, or abandoned when the
+// write failed because the client is gone.
+func (h *handler) count(statuses []int, d time.Duration, werr error) {
+	for _, status := range statuses {
+		switch {
+		case werr == nil:
+			h.st.Served(status, d)
+		case servers.ClientGone(werr):
+			h.st.Abandoned(1)
+		}
+	}
+}
+
+// stopping reports whether the server is shutting down.
+func (h *handler) stopping() bool {
+	select {
+	case <-h.stopCh:
+		return true
+	default:
+		return false
+	}
 }
 
 // stop cuts pending /sleep handlers short.

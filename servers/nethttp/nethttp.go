@@ -17,7 +17,11 @@
 // Statistics: accepts and accept errors come from a listener wrapper, open
 // connections from the ConnState hook, busy workers are handlers running.
 // Requests that net/http refuses itself (400, 431) never reach the handler
-// and are not counted as served.
+// and are not counted as served. The handler flushes its answer itself
+// (ResponseWriter's FlushError), so it sees the write fail: with EPIPE or
+// ECONNRESET (the client reset the connection) the answer counts as
+// abandoned. A client that merely closed is not seen (the write after its
+// FIN succeeds).
 //
 // At the fd limit: accept(2) fails with EMFILE; http.Server.Serve treats the
 // error as temporary (syscall.Errno.Temporary is true for EMFILE and ENFILE)
@@ -32,6 +36,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
@@ -98,12 +103,24 @@ var (
 	hdrClose  = []string{"close"}
 	hdrText   = []string{servers.TextPlain}
 	hdrJSON   = []string{servers.AppJSON}
+	// hdrLength holds each kind's Content-Length: set before the flush,
+	// it keeps net/http from choosing chunked encoding.
+	hdrLength = func() (l [servers.KindBadRequest + 1][]string) {
+		for k := range l {
+			l[k] = []string{strconv.Itoa(len(servers.Action{Kind: servers.Kind(k)}.Body()))}
+		}
+		return l
+	}()
 )
 
-// serveHTTP routes a request, does its work and answers it; the time from
-// the handler's start to its answer handed to net/http is the handler
-// latency (net/http flushes its buffer to the socket after the handler
-// returns, so the final write(2) is not part of it).
+// flushError is what net/http's ResponseWriter has to push its buffer to
+// the socket and tell whether the write worked.
+type flushError interface{ FlushError() error }
+
+// serveHTTP routes a request, does its work and answers it. It flushes the
+// answer itself, so that it sees the write fail when the client is gone
+// (the answer is then abandoned, not served); the handler latency runs from
+// its start to the answer written.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.st.WorkerBusy()
@@ -123,13 +140,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h["Content-Type"] = hdrText
 	}
+	h["Content-Length"] = hdrLength[a.Kind]
 	status := a.Status()
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	_, _ = w.Write(a.Body())
+	_, err := w.Write(a.Body())
+	if f, ok := w.(flushError); ok && err == nil {
+		err = f.FlushError()
+	}
 	s.st.WorkerIdle()
-	s.st.Served(status, time.Since(start))
+	switch {
+	case err == nil:
+		s.st.Served(status, time.Since(start))
+	case servers.ClientGone(err):
+		s.st.Abandoned(1)
+	}
 }
 
 // connState keeps the open connection gauge.

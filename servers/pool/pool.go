@@ -24,7 +24,10 @@
 // open descriptors too); the queue length counts accepted connections
 // waiting for a worker, including the one an acceptor holds while it is
 // blocked on a full queue, so it can reach --queue plus the number of
-// listeners.
+// listeners. The queue wait (Snapshot.QueueWaitMs) is the time from a
+// connection's accept to a worker taking it, the same span. Answers whose
+// write fails because the client reset the connection are counted as
+// abandoned (see servers.ClientGone for what a plain close hides).
 package pool
 
 import (
@@ -45,7 +48,7 @@ type server struct {
 	st  *servers.Stats
 
 	ls    []*servers.Listener
-	queue chan *net.TCPConn
+	queue chan queued
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
@@ -58,6 +61,13 @@ type server struct {
 }
 
 var _ servers.Server = (*server)(nil)
+
+// queued is an accepted connection waiting for a worker.
+type queued struct {
+	c *net.TCPConn
+	// accepted is when it was accepted: its wait for a worker starts then.
+	accepted time.Time
+}
 
 // New returns the pool variant for cfg, reporting to st.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
@@ -79,7 +89,7 @@ func (s *server) Start() error {
 	}
 	s.started = true
 	s.ls = ls
-	s.queue = make(chan *net.TCPConn, s.cfg.Queue)
+	s.queue = make(chan queued, s.cfg.Queue)
 	s.stop = make(chan struct{})
 	s.st.SetPool(s.cfg.Workers, s.cfg.Queue)
 	for range s.cfg.Workers {
@@ -149,6 +159,7 @@ func (s *server) accept(l *servers.Listener) {
 			continue
 		}
 		backoff.Reset()
+		accepted := time.Now()
 		s.st.Accepted()
 		if !s.track(c) {
 			c.Close()
@@ -156,7 +167,7 @@ func (s *server) accept(l *servers.Listener) {
 		}
 		s.st.Enqueued()
 		select {
-		case s.queue <- c:
+		case s.queue <- queued{c, accepted}:
 		case <-s.stop:
 			s.st.Dequeued()
 			s.release(c)
@@ -174,11 +185,12 @@ func (s *server) work() {
 		select {
 		case <-s.stop:
 			return
-		case c := <-s.queue:
+		case q := <-s.queue:
 			s.st.Dequeued()
+			s.st.QueueWaited(time.Since(q.accepted))
 			s.st.WorkerBusy()
-			_ = cs.Serve(c)
-			s.release(c)
+			_ = cs.Serve(q.c)
+			s.release(q.c)
 			s.st.WorkerIdle()
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalelab/scalelab/internal/race"
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/pool"
 	"github.com/scalelab/scalelab/servers/servertest"
@@ -163,5 +164,65 @@ func TestNewRejectsBadShape(t *testing.T) {
 	}
 	if _, err := pool.New(servers.DefaultConfig(), nil); err == nil {
 		t.Error("New accepted nil stats")
+	}
+}
+
+// TestQueueWait: with one worker held by a /sleep, the next connection
+// waits in the queue until the sleep ends, and the queue-wait histogram
+// says how long.
+func TestQueueWait(t *testing.T) {
+	race.Skip(t) // asserts a wait of a few hundred milliseconds
+	cfg := servertest.Config()
+	cfg.Workers, cfg.Queue = 1, 4
+	cfg.KeepAlive = false
+	r := servertest.Start(t, "pool", cfg)
+	const sleep = 300 * time.Millisecond
+
+	first, err := net.Dial("tcp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := io.WriteString(first, "GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if !waitFor(func() bool { return r.Stats.Snapshot().Busy == 1 }) {
+		t.Fatal("the worker never took the first connection")
+	}
+	second, err := net.Dial("tcp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	// The second connection is accepted about now (the acceptor is idle,
+	// waiting in accept); the worker is free once the sleep ends, sleep
+	// after the first request was sent.
+	minWait := sleep - time.Since(sent)
+	if _, err := io.WriteString(second, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []net.Conn{first, second} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	snap, _ := r.WaitStats(2*time.Second, func(s servers.Snapshot) bool { return s.Requests == 2 })
+	q := snap.QueueWaitMs
+	t.Logf("queue wait: %+v (the second connection waited at least %v)", q, minWait)
+	if q.Count != 2 {
+		t.Errorf("%d queue waits recorded, want 2", q.Count)
+	}
+	if got := time.Duration(q.Max * float64(time.Millisecond)); got < minWait-50*time.Millisecond || got > 5*time.Second {
+		t.Errorf("longest queue wait %v, want at least %v (the rest of the first request's sleep)", got, minWait)
+	}
+	if q.P50 > q.Max/2 {
+		t.Errorf("queue wait p50 %.3f ms: the first connection found the worker free and should not have waited", q.P50)
+	}
+	if snap.QueueWaitHistogram == "" {
+		t.Error("no queue-wait histogram in the snapshot")
 	}
 }

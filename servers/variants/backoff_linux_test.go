@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/scalelab/scalelab/internal/race"
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/servertest"
 )
@@ -27,6 +28,7 @@ var backsOff = []string{"naive", "pool"}
 // in parallel with anything: it is a sequential top-level test, and the
 // parallel tests of this package only start after those have finished.
 func TestAcceptBackoffAtFDLimit(t *testing.T) {
+	race.Skip(t) // counts the retries in 400 ms
 	for _, name := range backsOff {
 		t.Run(name, func(t *testing.T) {
 			cfg := baseConfig(true)
