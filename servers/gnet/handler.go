@@ -355,14 +355,7 @@ func (h *handler) count(statuses []int, d time.Duration, werr error) {
 }
 
 // stopping reports whether the server is shutting down.
-func (h *handler) stopping() bool {
-	select {
-	case <-h.stopCh:
-		return true
-	default:
-		return false
-	}
-}
+func (h *handler) stopping() bool { return lifecycle.Closed(h.stopCh) }
 
 // stop cuts pending /sleep handlers short.
 func (h *handler) stop() { h.stopOnce.Do(func() { close(h.stopCh) }) }

@@ -197,14 +197,7 @@ func (s *server) work() {
 }
 
 // stopping reports whether Shutdown was called.
-func (s *server) stopping() bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *server) stopping() bool { return lifecycle.Closed(s.stop) }
 
 // pause waits d before the next accept after an error. It reports false
 // on shutdown.

@@ -1,6 +1,6 @@
 // Package lifecycle holds the small pieces of a server's life the variants
-// share: the pause after a failed accept and waiting for goroutines under a
-// deadline.
+// share: the pause after a failed accept, waiting for goroutines under a
+// deadline, and looking at a stop signal.
 package lifecycle
 
 import (
@@ -50,5 +50,16 @@ func Wait(ctx context.Context, wg *sync.WaitGroup) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// Closed reports whether ch is closed (a stop signal given), without
+// waiting.
+func Closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }

@@ -44,3 +44,14 @@ func TestWait(t *testing.T) {
 		t.Errorf("Wait after the goroutine ended = %v", err)
 	}
 }
+
+func TestClosed(t *testing.T) {
+	ch := make(chan struct{})
+	if Closed(ch) {
+		t.Error("open channel reported closed")
+	}
+	close(ch)
+	if !Closed(ch) {
+		t.Error("closed channel reported open")
+	}
+}
