@@ -6,7 +6,6 @@
 package servers
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -28,30 +27,31 @@ const (
 // use for a knob (workers for gnet, say) ignores it and says so in its doc.
 type Config struct {
 	// Addr is the first listen address, host:port; port 0 picks free ports.
-	Addr string
+	Addr string `json:"addr"`
 	// Backlog is the listen(2) backlog asked for; the kernel caps it at
 	// net.core.somaxconn.
-	Backlog int
+	Backlog int `json:"backlog"`
 	// Workers is the number of workers of a fixed pool (pool variant).
-	Workers int
+	Workers int `json:"workers"`
 	// Queue is the capacity of the queue of accepted connections waiting
 	// for a worker (pool variant).
-	Queue int
+	Queue int `json:"queue"`
 	// KeepAlive keeps connections open between requests (HTTP/1.1
 	// persistent connections). Off, the server closes after each answer.
-	KeepAlive bool
+	KeepAlive bool `json:"keepalive"`
 	// Listeners is the number of ports to listen on: Addr's port and the
 	// ones after it (or as many free ports when Addr's port is 0).
-	Listeners int
+	Listeners int `json:"listeners"`
 	// ReusePort sets SO_REUSEPORT on the listening sockets, so variants
 	// with several accept loops may open one socket per loop on a port.
-	ReusePort bool
+	ReusePort bool `json:"reuseport"`
 	// ReadTimeout bounds the wait for a request (idle keep-alive
 	// connections and slow senders are closed after it). 0 disables it.
-	ReadTimeout time.Duration
+	// In JSON it is an integer of nanoseconds.
+	ReadTimeout time.Duration `json:"read_timeout"`
 	// MaxHeaderBytes bounds the request line plus headers; larger requests
 	// are answered 431.
-	MaxHeaderBytes int
+	MaxHeaderBytes int `json:"max_header_bytes"`
 }
 
 // DefaultConfig returns the knobs with their default values.
@@ -68,51 +68,71 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first knob that has no sensible value, naming it as
-// the command line does.
+// ConfigError is a knob without a sensible value. Field is the knob's JSON
+// name ("backlog"); the command line maps it to its flag.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+// Error reads "backlog: must be at least 1".
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
+
+func configErr(field, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate reports the first knob that has no sensible value as a
+// *ConfigError.
 func (c Config) Validate() error {
-	host, port, err := net.SplitHostPort(c.Addr)
+	p, err := c.port()
 	if err != nil {
-		return fmt.Errorf("--addr %q: %w", c.Addr, err)
-	}
-	if ip := net.ParseIP(host); host != "" && ip == nil {
-		return fmt.Errorf("--addr %q: host must be an IP address", c.Addr)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("--addr %q: port must be 0..65535", c.Addr)
+		return err
 	}
 	switch {
 	case c.Backlog < 1:
-		return errors.New("--backlog must be at least 1")
+		return configErr("backlog", "must be at least 1")
 	case c.Workers < 1:
-		return errors.New("--workers must be at least 1")
+		return configErr("workers", "must be at least 1")
 	case c.Queue < 0:
-		return errors.New("--queue must not be negative")
+		return configErr("queue", "must not be negative")
 	case c.Listeners < 1 || c.Listeners > 64:
-		return errors.New("--listeners must be 1..64")
+		return configErr("listeners", "must be 1..64, not %d", c.Listeners)
 	case p != 0 && p+c.Listeners-1 > 65535:
-		return fmt.Errorf("--listeners %d from port %d runs past 65535", c.Listeners, p)
+		return configErr("listeners", "%d ports from port %d run past 65535", c.Listeners, p)
 	case c.ReadTimeout < 0:
-		return errors.New("--read-timeout must not be negative")
+		return configErr("read_timeout", "must not be negative")
 	case c.MaxHeaderBytes < 256:
-		return errors.New("--max-header-bytes must be at least 256")
+		return configErr("max_header_bytes", "must be at least 256")
 	}
 	return nil
+}
+
+// port checks Addr (an IP address and a port) and returns its port.
+func (c Config) port() (int, error) {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return 0, configErr("addr", "%q: %v", c.Addr, err)
+	}
+	if ip := net.ParseIP(host); host != "" && ip == nil {
+		return 0, configErr("addr", "%q: host must be an IP address", c.Addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, configErr("addr", "%q: port must be 0..65535", c.Addr)
+	}
+	return p, nil
 }
 
 // ListenAddrs returns the addresses of the Listeners ports: Addr's port and
 // the ones after it, or Listeners copies of Addr when its port is 0.
 func (c Config) ListenAddrs() ([]string, error) {
-	host, port, err := net.SplitHostPort(c.Addr)
+	p, err := c.port()
 	if err != nil {
-		return nil, fmt.Errorf("--addr %q: %w", c.Addr, err)
+		return nil, err
 	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return nil, fmt.Errorf("--addr %q: bad port: %w", c.Addr, err)
-	}
-	addrs := make([]string, c.Listeners)
+	host, _, _ := net.SplitHostPort(c.Addr)
+	addrs := make([]string, max(c.Listeners, 0))
 	for i := range addrs {
 		q := p
 		if p != 0 {

@@ -13,7 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Handler latency histogram range, in microseconds.
+// Latency histogram range (handler latency, queue wait), in microseconds.
 const (
 	histMinMicros = 1
 	histMaxMicros = 60_000_000
@@ -36,11 +36,12 @@ type Stats struct {
 	workers          atomic.Int64
 	queueCap         atomic.Int64
 
-	requests atomic.Uint64
-	status   [6]atomic.Uint64 // by class: index 1..5 for 1xx..5xx, 0 other
+	requests  atomic.Uint64
+	status    [6]atomic.Uint64 // by class: index 1..5 for 1xx..5xx, 0 other
+	abandoned atomic.Uint64
 
-	histMu sync.Mutex
-	hist   *hdrhistogram.Histogram
+	handler   latencyHist
+	queueWait latencyHist
 }
 
 // NewStats returns zeroed statistics.
@@ -48,7 +49,8 @@ func NewStats() *Stats {
 	return &Stats{
 		started:   time.Now(),
 		acceptErr: make(map[string]uint64),
-		hist:      hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs),
+		handler:   newLatencyHist(),
+		queueWait: newLatencyHist(),
 	}
 }
 
@@ -88,6 +90,10 @@ func (s *Stats) Enqueued() { raise(&s.queuePeak, s.queue.Add(1)) }
 // Dequeued counts a connection taken out of the pool's queue.
 func (s *Stats) Dequeued() { s.queue.Add(-1) }
 
+// QueueWaited records how long a connection waited for a worker: from its
+// accept to a worker taking it out of the queue.
+func (s *Stats) QueueWaited(d time.Duration) { s.queueWait.record(d) }
+
 // Served counts one answered request with its status and the time from the
 // complete request to the answer written.
 func (s *Stats) Served(status int, d time.Duration) {
@@ -97,13 +103,21 @@ func (s *Stats) Served(status int, d time.Duration) {
 		class = 0
 	}
 	s.status[class].Add(1)
-	us := d.Microseconds()
-	if us < histMinMicros {
-		us = histMinMicros
-	}
-	s.histMu.Lock()
-	_ = s.hist.RecordValue(min(us, histMaxMicros))
-	s.histMu.Unlock()
+	s.handler.record(d)
+}
+
+// Abandoned counts n answers that were made but could not be delivered
+// because the client had gone (see ClientGone): work done for requests
+// nobody waits for any more. They are not counted as served.
+func (s *Stats) Abandoned(n int) { s.abandoned.Add(uint64(n)) }
+
+// ClientGone reports whether a write failed because the client is gone: it
+// reset the connection (ECONNRESET), or the reset came before the write
+// (EPIPE). A client that merely closes (FIN) is not seen this way: the
+// first write after it still succeeds, the client's kernel answers it with
+// the reset.
+func ClientGone(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // raise lifts peak to v when v is larger.
@@ -162,7 +176,13 @@ type Latency struct {
 }
 
 // Snapshot is what the stats side channel answers: counters since start,
-// gauges now, peaks and the handler latency since the last reset.
+// gauges now, peaks and the latencies since the last reset.
+//
+// The work a server did is Requests (answers written) plus
+// AbandonedResponses (answers made for clients that had gone); set against
+// the ok answers the clients received, it gives the goodput and the share of
+// the work wasted. (fasthttp counts an answer as served before it is written,
+// so its abandoned answers are in Requests as well: see its package doc.)
 type Snapshot struct {
 	Variant       string            `json:"variant"`
 	PID           int               `json:"pid"`
@@ -178,12 +198,24 @@ type Snapshot struct {
 	QueueCap      int64             `json:"queue_cap"`
 	QueueLen      int64             `json:"queue_len"`
 	QueuePeak     int64             `json:"queue_len_peak"`
-	Requests      uint64            `json:"requests"`
-	Responses     map[string]uint64 `json:"responses"`
-	HandlerMs     Latency           `json:"handler_ms"`
+	// Requests counts the answers written, Responses the same by status
+	// class.
+	Requests  uint64            `json:"requests"`
+	Responses map[string]uint64 `json:"responses"`
+	// AbandonedResponses counts answers whose write failed because the
+	// client had gone (Stats.Abandoned); what each variant can see is in
+	// its package doc.
+	AbandonedResponses uint64  `json:"abandoned_responses"`
+	HandlerMs          Latency `json:"handler_ms"`
 	// HandlerHistogram is the handler latency (µs) since the last reset,
 	// HdrHistogram's compressed encoding in base64.
 	HandlerHistogram string `json:"handler_histogram,omitempty"`
+	// QueueWaitMs is the time connections waited in the pool's queue for a
+	// worker, since the last reset (pool variant; empty for the others).
+	QueueWaitMs Latency `json:"queue_wait_ms"`
+	// QueueWaitHistogram is QueueWaitMs's histogram (µs), encoded as
+	// HandlerHistogram.
+	QueueWaitHistogram string `json:"queue_wait_histogram,omitempty"`
 }
 
 // Snapshot reads the statistics. Listener queues are filled in by the
@@ -204,6 +236,8 @@ func (s *Stats) Snapshot() Snapshot {
 		QueuePeak:     s.queuePeak.Load(),
 		Requests:      s.requests.Load(),
 		Responses:     map[string]uint64{},
+
+		AbandonedResponses: s.abandoned.Load(),
 	}
 	s.errMu.Lock()
 	for k, v := range s.acceptErr {
@@ -216,25 +250,57 @@ func (s *Stats) Snapshot() Snapshot {
 			snap.Responses[classes[i]] = n
 		}
 	}
-	s.histMu.Lock()
-	h := hdrhistogram.Import(s.hist.Export())
-	s.histMu.Unlock()
-	snap.HandlerMs = Summarize(h)
-	if enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
-		snap.HandlerHistogram = base64.StdEncoding.EncodeToString(enc)
-	}
+	snap.HandlerMs, snap.HandlerHistogram = s.handler.summary()
+	snap.QueueWaitMs, snap.QueueWaitHistogram = s.queueWait.summary()
 	return snap
 }
 
 // ResetPeaks starts a new measuring period: peaks fall to the current
-// values and the latency histogram is emptied. Counters keep counting.
+// values and the latency histograms are emptied. Counters keep counting.
 func (s *Stats) ResetPeaks() {
 	s.openPeak.Store(s.open.Load())
 	s.busyPeak.Store(s.busy.Load())
 	s.queuePeak.Store(s.queue.Load())
-	s.histMu.Lock()
-	s.hist.Reset()
-	s.histMu.Unlock()
+	s.handler.reset()
+	s.queueWait.reset()
+}
+
+// latencyHist is a microsecond histogram behind a lock, safe for
+// concurrent use.
+type latencyHist struct {
+	mu sync.Mutex
+	h  *hdrhistogram.Histogram
+}
+
+func newLatencyHist() latencyHist {
+	return latencyHist{h: hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)}
+}
+
+// record adds d, clamped to the histogram's range.
+func (l *latencyHist) record(d time.Duration) {
+	us := min(max(d.Microseconds(), histMinMicros), histMaxMicros)
+	l.mu.Lock()
+	_ = l.h.RecordValue(us)
+	l.mu.Unlock()
+}
+
+// summary returns the percentiles in milliseconds and the histogram in
+// HdrHistogram's compressed encoding, base64.
+func (l *latencyHist) summary() (Latency, string) {
+	l.mu.Lock()
+	h := hdrhistogram.Import(l.h.Export())
+	l.mu.Unlock()
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return Summarize(h), ""
+	}
+	return Summarize(h), base64.StdEncoding.EncodeToString(enc)
+}
+
+func (l *latencyHist) reset() {
+	l.mu.Lock()
+	l.h.Reset()
+	l.mu.Unlock()
 }
 
 // Summarize turns a microsecond histogram into millisecond percentiles.

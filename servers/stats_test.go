@@ -163,3 +163,48 @@ func TestStatsConcurrent(t *testing.T) {
 		t.Errorf("open peak %d, want 1..%d", snap.OpenConnsPeak, goroutines)
 	}
 }
+
+// TestAbandonedAndQueueWait: abandoned answers are counted apart from the
+// served ones; queue waits have their own histogram, emptied by a reset.
+func TestAbandonedAndQueueWait(t *testing.T) {
+	s := NewStats()
+	s.Served(200, time.Millisecond)
+	s.Abandoned(1)
+	s.Abandoned(2)
+	s.QueueWaited(0)
+	s.QueueWaited(40 * time.Millisecond)
+	snap := s.Snapshot()
+	if snap.AbandonedResponses != 3 || snap.Requests != 1 {
+		t.Errorf("abandoned %d, requests %d; want 3 and 1", snap.AbandonedResponses, snap.Requests)
+	}
+	if snap.QueueWaitMs.Count != 2 || snap.QueueWaitMs.Max < 39.9 || snap.QueueWaitMs.Max > 40.1 || snap.QueueWaitHistogram == "" {
+		t.Errorf("queue wait %+v (histogram %q), want 2 values up to 40 ms", snap.QueueWaitMs, snap.QueueWaitHistogram)
+	}
+	if snap.HandlerMs.Count != 1 {
+		t.Errorf("handler latencies %d, want 1 (queue waits apart)", snap.HandlerMs.Count)
+	}
+	s.ResetPeaks()
+	if snap := s.Snapshot(); snap.QueueWaitMs.Count != 0 || snap.AbandonedResponses != 3 {
+		t.Errorf("after reset: queue waits %d, abandoned %d; want 0 and the 3 counted before", snap.QueueWaitMs.Count, snap.AbandonedResponses)
+	}
+}
+
+func TestClientGone(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{os.NewSyscallError("write", syscall.EPIPE), true},
+		{&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.ECONNRESET)}, true},
+		{syscall.ECONNRESET, true},
+		{os.ErrDeadlineExceeded, false},
+		{net.ErrClosed, false},
+		{ErrServerClosed, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := ClientGone(tt.err); got != tt.want {
+			t.Errorf("ClientGone(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

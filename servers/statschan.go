@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -15,15 +17,20 @@ import (
 // measured listeners: GET /stats answers a Snapshot as JSON, POST /reset
 // starts a new measuring period (peaks and latency histogram).
 type StatsChannel struct {
-	path string
-	ln   net.Listener
-	srv  *http.Server
+	ln  net.Listener
+	srv *http.Server
 }
 
 // ServeStats starts the side channel on the unix socket path. queues, when
 // not nil, is called on each request to fill in the listener queues.
+//
+// Whatever is at path stays unless it is a stale socket, one nobody listens
+// on (left by a server that was killed): that one is removed. A socket in
+// use, a regular file, a directory or anything else is an error.
 func ServeStats(path, variant string, st *Stats, queues func() []ListenQueue) (*StatsChannel, error) {
-	_ = os.Remove(path)
+	if err := removeStaleSocket(path); err != nil {
+		return nil, fmt.Errorf("stats channel %s: %w", path, err)
+	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("stats channel %s: %w", path, err)
@@ -42,7 +49,7 @@ func ServeStats(path, variant string, st *Stats, queues func() []ListenQueue) (*
 		st.ResetPeaks()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	c := &StatsChannel{path: path, ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	c := &StatsChannel{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
 }
@@ -50,8 +57,57 @@ func ServeStats(path, variant string, st *Stats, queues func() []ListenQueue) (*
 // Close stops the side channel and removes its socket file.
 func (c *StatsChannel) Close() error {
 	err := c.srv.Close()
-	_ = os.Remove(c.path)
+	_ = c.ln.Close() // removes the socket file, if Serve had not taken the listener yet
 	return err
+}
+
+// staleDialTimeout bounds the connect that tells a stale socket from one in
+// use: a listener accepts a unix connect at once (or refuses it when its
+// queue is full, which still means someone listens).
+const staleDialTimeout = time.Second
+
+// removeStaleSocket makes way for a new socket at path: nothing there is
+// fine, a socket nobody listens on is removed, anything else is refused.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode().Type() != fs.ModeSocket:
+		return fmt.Errorf("%s is in the way (not a socket): remove it or choose another path", describeMode(fi.Mode()))
+	}
+	c, err := net.DialTimeout("unix", path, staleDialTimeout)
+	if err == nil {
+		c.Close()
+		return errors.New("socket in use: another server listens on it")
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		// EAGAIN: a listener with a full queue; EACCES: not ours to judge.
+		return fmt.Errorf("socket in use or not ours: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale socket: %w", err)
+	}
+	return nil
+}
+
+// describeMode names the kind of file a mode is, for errors.
+func describeMode(m fs.FileMode) string {
+	switch m.Type() {
+	case 0:
+		return "a regular file"
+	case fs.ModeDir:
+		return "a directory"
+	case fs.ModeSymlink:
+		return "a symbolic link"
+	case fs.ModeNamedPipe:
+		return "a named pipe"
+	case fs.ModeDevice, fs.ModeDevice | fs.ModeCharDevice:
+		return "a device"
+	}
+	return "a file of mode " + m.Type().String()
 }
 
 // StatsClient reads a server's side channel.

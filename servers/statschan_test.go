@@ -2,8 +2,10 @@ package servers
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,13 +23,11 @@ func TestStatsChannelRoundTrip(t *testing.T) {
 	st.AcceptError(os.NewSyscallError("accept4", syscall.EMFILE))
 
 	sock := filepath.Join(t.TempDir(), "stats.sock")
-	if err := os.WriteFile(sock, []byte("stale"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	staleSocket(t, sock)
 	queues := []ListenQueue{{Addr: "127.0.0.1:8080", Queue: 3, Backlog: 16}}
 	ch, err := ServeStats(sock, "pool", st, func() []ListenQueue { return queues })
 	if err != nil {
-		t.Fatalf("ServeStats over a stale file: %v", err)
+		t.Fatalf("ServeStats over a stale socket: %v", err)
 	}
 	sc := NewStatsClient(sock)
 	defer sc.Close()
@@ -67,8 +67,94 @@ func TestStatsChannelRoundTrip(t *testing.T) {
 	}
 }
 
-func TestServeStatsBadPath(t *testing.T) {
-	if _, err := ServeStats(filepath.Join(t.TempDir(), "missing", "s.sock"), "x", NewStats(), nil); err == nil {
-		t.Error("ServeStats in a missing directory succeeded")
+// staleSocket leaves a unix socket file at path that nobody listens on, as
+// a killed server does.
+func staleSocket(t *testing.T, path string) {
+	t.Helper()
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+}
+
+// TestServeStatsPath: ServeStats takes a free path or a stale socket's,
+// and refuses to remove anything else.
+func TestServeStatsPath(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, path string)
+		wantErr string // "" = served
+		kept    bool   // what was at path must still be there
+	}{
+		{name: "free", prepare: func(*testing.T, string) {}},
+		{name: "stale socket", prepare: staleSocket},
+		{name: "regular file", wantErr: "a regular file is in the way (not a socket)", kept: true,
+			prepare: func(t *testing.T, path string) {
+				if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "empty directory", wantErr: "a directory is in the way (not a socket)", kept: true,
+			prepare: func(t *testing.T, path string) {
+				if err := os.Mkdir(path, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "symbolic link to a stale socket", wantErr: "a symbolic link is in the way", kept: true,
+			prepare: func(t *testing.T, path string) {
+				target := path + ".target"
+				staleSocket(t, target)
+				if err := os.Symlink(target, path); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "socket in use", wantErr: "socket in use: another server listens on it", kept: true,
+			prepare: func(t *testing.T, path string) {
+				ln, err := net.Listen("unix", path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ln.Close() })
+			}},
+		{name: "missing directory", wantErr: "no such file or directory",
+			prepare: func(t *testing.T, path string) {
+				if err := os.Remove(filepath.Dir(path)); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "stats.sock")
+			tt.prepare(t, path)
+			before, _ := os.Lstat(path)
+			ch, err := ServeStats(path, "x", NewStats(), nil)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("ServeStats: %v", err)
+				}
+				sc := NewStatsClient(path)
+				defer sc.Close()
+				if _, err := sc.Snapshot(context.Background()); err != nil {
+					t.Errorf("snapshot through the new channel: %v", err)
+				}
+				if err := ch.Close(); err != nil {
+					t.Errorf("close: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				ch.Close()
+				t.Fatalf("ServeStats succeeded, want an error containing %q", tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Errorf("ServeStats = %q, want an error naming %s and containing %q", err, path, tt.wantErr)
+			}
+			if after, err := os.Lstat(path); tt.kept && (err != nil || !os.SameFile(before, after)) {
+				t.Errorf("what was at the path is gone or replaced: %v", err)
+			}
+		})
 	}
 }

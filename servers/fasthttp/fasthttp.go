@@ -25,6 +25,16 @@
 // Requests that fasthttp refuses itself (400, 431, 408 through ErrorHandler)
 // never reach the handler and are not counted as served.
 //
+// Abandoned answers: fasthttp writes the answer after the handler returns
+// and hands the handler no way to learn how the write went, so the handler
+// counts every answer as served. What can be seen is the connection's
+// write: a wrapper counts each write that fails with EPIPE or ECONNRESET
+// (the client reset the connection) as one abandoned answer. What cannot be
+// seen: which answers were in it (fasthttp flushes the answers to pipelined
+// requests together, one failed write may hold several, and each was
+// counted as served too), and a client that merely closed (the write after
+// its FIN succeeds).
+//
 // At the fd limit: accept(2) fails with EMFILE; fasthttp's acceptConn only
 // retries errors that report Timeout(), so it logs "Permanent error when
 // accepting new connections: ... too many open files" and Serve returns the
@@ -38,7 +48,6 @@ package fasthttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log"
 	"net"
 	"os"
@@ -52,11 +61,10 @@ import (
 
 // Server is the fasthttp variant. Build it with New.
 type Server struct {
+	*servers.Served
 	cfg servers.Config
 	st  *servers.Stats
 	fs  *fasthttp.Server
-
-	ls servers.ServedListeners
 
 	// conns holds the open connections, so that Shutdown can close the ones
 	// still busy when its context expires (fasthttp closes only idle ones).
@@ -69,8 +77,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the fasthttp variant from the shared knobs; it reports to st.
 // It is a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("fasthttp: %w", err)
+	if err := servers.CheckNew("fasthttp", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st, conns: make(map[net.Conn]struct{})}
 	s.fs = &fasthttp.Server{
@@ -87,35 +95,17 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		DisablePreParseMultipartForm:  true,
 		DisableHeaderNamesNormalizing: true,
 	}
+	// A listener fasthttp abandons (EMFILE, see the package doc) is logged
+	// by fasthttp and closed at Shutdown.
+	serve := func(l net.Listener) error { return s.fs.Serve(writeWatcher{Listener: l, st: st}) }
+	s.Served = servers.NewServed("fasthttp", cfg, st, serve, s.stop)
 	return s, nil
 }
 
-// Start opens the listeners and serves each in its own goroutine. A
-// listener fasthttp abandons (EMFILE, see the package doc) is logged by
-// fasthttp and closed at Shutdown.
-func (s *Server) Start() error {
-	if err := s.ls.Start(s.cfg, s.st, s.fs.Serve); err != nil {
-		return fmt.Errorf("fasthttp: %w", err)
-	}
-	return nil
-}
-
-// Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string { return s.ls.Addrs() }
-
-// ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
-
-// Shutdown closes the listeners, lets requests in flight finish, closes
-// idle connections, and closes the remaining ones when ctx expires.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if !s.ls.Started() {
-		return nil
-	}
+// stop closes the listeners, lets requests in flight finish, closes idle
+// connections, and closes the remaining ones when ctx expires.
+func (s *Server) stop(ctx context.Context) error {
 	err := s.fs.ShutdownWithContext(ctx)
-	// fasthttp leaves a listener whose Serve already returned (accept
-	// error) open; close them all, with their inspection handles.
-	s.ls.Close()
 	if err != nil {
 		s.connMu.Lock()
 		for c := range s.conns {
@@ -123,11 +113,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.connMu.Unlock()
 	}
-	s.ls.Wait()
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("fasthttp: shutdown: %w", err)
+	if errors.Is(err, net.ErrClosed) {
+		// A listener whose Serve had returned (accept error) was closed
+		// already; the others are closed, and so are the connections.
+		return nil
 	}
-	return nil
+	return err
 }
 
 // Content types of the answers, as fasthttp wants them.
@@ -188,4 +179,35 @@ func (s *Server) connState(c net.Conn, state fasthttp.ConnState) {
 		delete(s.conns, c)
 		s.connMu.Unlock()
 	}
+}
+
+// writeWatcher hands fasthttp connections whose failed writes are counted.
+type writeWatcher struct {
+	net.Listener
+	st *servers.Stats
+}
+
+// Accept wraps the accepted connection.
+func (w writeWatcher) Accept() (net.Conn, error) {
+	c, err := w.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &watchedConn{Conn: c, st: w.st}, nil
+}
+
+// watchedConn counts a write that fails because the client is gone as one
+// abandoned answer.
+type watchedConn struct {
+	net.Conn
+	st *servers.Stats
+}
+
+// Write writes p and counts its failure when the client is gone.
+func (c *watchedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && servers.ClientGone(err) {
+		c.st.Abandoned(1)
+	}
+	return n, err
 }

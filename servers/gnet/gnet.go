@@ -38,6 +38,12 @@
 // while its /sleep answer is pending does not get that answer; requests
 // answered on the loop are not affected.
 //
+// Abandoned answers (Snapshot.AbandonedResponses): an answer written on the
+// loop counts when its write fails with EPIPE or ECONNRESET (the client
+// reset the connection); a /sleep answer counts when its connection is gone
+// by the time it is ready, which includes a client that merely closed (gnet
+// closes on the client's FIN at once, so its answer is never written).
+//
 // At the fd limit: accept(2) fails with EMFILE and gnet v2.9.7 treats every
 // accept error but EINTR, EAGAIN, ECONNRESET and ECONNABORTED as fatal: it
 // logs "Accept() failed due to error: ..." and returns ErrAcceptSocket
@@ -62,6 +68,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/servers"
 )
@@ -93,8 +100,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the gnet variant from the shared knobs; it reports to st. It is
 // a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("gnet: %w", err)
+	if err := servers.CheckNew("gnet", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st, loops: runtime.NumCPU(), done: make(chan struct{})}
 	s.h = newHandler(cfg, st)
@@ -240,5 +247,14 @@ func (s *Server) stopLocked() {
 		// Engine.Stop polls for the end every 500 ms; Shutdown waits for
 		// Rotate to return instead, which follows the end at once.
 		go func() { _ = eng.Stop(context.Background()) }()
+	}
+}
+
+// closeFDs closes descriptors.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 }

@@ -1,8 +1,7 @@
-package gnet
+package gnet_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -11,33 +10,13 @@ import (
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/gnet"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
-func start(t *testing.T, cfg servers.Config) (*Server, *servers.Stats) {
+func start(t *testing.T, cfg servers.Config) *servertest.Running {
 	t.Helper()
-	st := servers.NewStats()
-	srv, err := New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv.(*Server), st
-}
-
-func testConfig() servers.Config {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.ReadTimeout = 5 * time.Second
-	return cfg
+	return servertest.Start(t, "gnet", cfg)
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -65,25 +44,11 @@ func readAnswer(t *testing.T, r *bufio.Reader) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// settled returns the stats once requests answers are counted: the server
-// counts an answer after its write, so the client may read it a moment
-// before (two seconds at most).
-func settled(st *servers.Stats, requests uint64) servers.Snapshot {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		snap := st.Snapshot()
-		if snap.Requests >= requests || time.Now().After(deadline) {
-			return snap
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestPipelinedSleepKeepsOrder sends a /sleep between quick requests in one
 // write: the quick ones behind it must wait, answers come in request order.
 func TestPipelinedSleepKeepsOrder(t *testing.T) {
-	srv, st := start(t, testConfig())
-	c := dial(t, srv.Addrs()[0])
+	srv := start(t, servertest.Config())
+	c := dial(t, srv.Addr())
 	targets := []string{"/", "/sleep?ms=50", "/json", "/nope", "/sleep?ms=1", "/"}
 	var req strings.Builder
 	for _, tg := range targets {
@@ -100,7 +65,8 @@ func TestPipelinedSleepKeepsOrder(t *testing.T) {
 			t.Errorf("answer %d (%s): %d %q, want %d %q", i, tg, status, body, want.Status(), want.Body())
 		}
 	}
-	if n := settled(st, uint64(len(targets))).Requests; n != uint64(len(targets)) {
+	snap, _ := srv.WaitStats(2*time.Second, func(s servers.Snapshot) bool { return s.Requests >= uint64(len(targets)) })
+	if n := snap.Requests; n != uint64(len(targets)) {
 		t.Errorf("requests served %d, want %d", n, len(targets))
 	}
 }
@@ -108,15 +74,15 @@ func TestPipelinedSleepKeepsOrder(t *testing.T) {
 // TestReadTimeout checks that a silent connection and a half-sent request
 // are closed once the read timeout has passed.
 func TestReadTimeout(t *testing.T) {
-	cfg := testConfig()
+	cfg := servertest.Config()
 	cfg.ReadTimeout = 150 * time.Millisecond
-	srv, _ := start(t, cfg)
+	r := start(t, cfg)
 	for _, tc := range []struct{ name, send string }{
 		{"silent", ""},
 		{"partial request", "GET / HTTP/1.1\r\nHost: x\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := dial(t, srv.Addrs()[0])
+			c := dial(t, r.Addr())
 			if _, err := io.WriteString(c, tc.send); err != nil {
 				t.Fatal(err)
 			}
@@ -135,14 +101,15 @@ func TestReadTimeout(t *testing.T) {
 // TestReusePortListeners checks that with --reuseport every loop's socket
 // is found and given the backlog.
 func TestReusePortListeners(t *testing.T) {
-	cfg := testConfig()
+	cfg := servertest.Config()
 	cfg.ReusePort = true
 	cfg.Listeners = 2
 	cfg.Backlog = 99
-	srv, _ := start(t, cfg)
-	fds := srv.ListenerFDs()
-	if want := srv.loops * cfg.Listeners; len(fds) != want {
-		t.Fatalf("%d listening sockets, want %d (%d loops x %d ports)", len(fds), want, srv.loops, cfg.Listeners)
+	r := start(t, cfg)
+	loops := gnet.Loops(r.Server)
+	fds := r.Server.ListenerFDs()
+	if want := loops * cfg.Listeners; len(fds) != want {
+		t.Fatalf("%d listening sockets, want %d (%d loops x %d ports)", len(fds), want, loops, cfg.Listeners)
 	}
 	perAddr := map[string]int{}
 	for _, fd := range fds {
@@ -155,9 +122,9 @@ func TestReusePortListeners(t *testing.T) {
 		}
 		perAddr[q.Addr]++
 	}
-	for _, a := range srv.Addrs() {
-		if perAddr[a] != srv.loops {
-			t.Errorf("%s: %d sockets, want %d", a, perAddr[a], srv.loops)
+	for _, a := range r.Addrs() {
+		if perAddr[a] != loops {
+			t.Errorf("%s: %d sockets, want %d", a, perAddr[a], loops)
 		}
 		c := dial(t, a)
 		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/http1"
+	"github.com/scalelab/scalelab/servers/internal/lifecycle"
 )
 
 // After a refused request the connection is half-closed and what the client
@@ -234,14 +235,15 @@ func (h *handler) serve(c gnet.Conn, cs *conn) gnet.Action {
 	if consumed > 0 {
 		_, _ = c.Discard(consumed) // Discard(0) would drop everything
 	}
+	var werr error
 	if len(out) > 0 {
-		_, _ = c.Write(out)
+		// gnet writes what the socket takes and buffers the rest; an
+		// error means nothing was written and gnet closes the connection.
+		_, werr = c.Write(out)
 	}
 	if len(statuses) > 0 {
 		now := time.Now()
-		for _, status := range statuses {
-			h.st.Served(status, now.Sub(start))
-		}
+		h.count(statuses, now.Sub(start), werr)
 		cs.since.Store(now.UnixNano())
 	}
 	cs.out, cs.statuses = out[:0], statuses[:0]
@@ -289,7 +291,13 @@ func (h *handler) sleep(c gnet.Conn, a servers.Action, shape http1.Request, keep
 	out := http1.AppendAnswer(nil, &shape, a, keep)
 	_ = c.AsyncWrite(out, func(c gnet.Conn, err error) error {
 		if err != nil {
-			return nil // the connection is gone
+			// The connection is gone: the client closed or reset it while
+			// it waited (gnet closes on either), or the server is
+			// shutting down.
+			if !h.stopping() {
+				h.st.Abandoned(1)
+			}
+			return nil
 		}
 		now := time.Now()
 		h.st.Served(a.Status(), now.Sub(start))
@@ -333,20 +341,26 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	return h.sweep, gnet.None
 }
 
+// count counts the answers of one write: served, or abandoned when the
+// write failed because the client is gone.
+func (h *handler) count(statuses []int, d time.Duration, werr error) {
+	for _, status := range statuses {
+		switch {
+		case werr == nil:
+			h.st.Served(status, d)
+		case servers.ClientGone(werr):
+			h.st.Abandoned(1)
+		}
+	}
+}
+
+// stopping reports whether the server is shutting down.
+func (h *handler) stopping() bool { return lifecycle.Closed(h.stopCh) }
+
 // stop cuts pending /sleep handlers short.
 func (h *handler) stop() { h.stopOnce.Do(func() { close(h.stopCh) }) }
 
 // waitSleepers waits for the /sleep goroutines to end, or for ctx.
 func (h *handler) waitSleepers(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		h.sleepers.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Wait(ctx, &h.sleepers)
 }

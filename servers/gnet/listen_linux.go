@@ -183,12 +183,3 @@ func stopListening(fds []int) {
 		_ = unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
 }
-
-// closeFDs closes descriptors.
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
-}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/scalelab/scalelab/servers/smuggling"
 )
 
 // fuzzParser derives the limits from the fuzzer's input, small enough that
@@ -26,6 +28,9 @@ func FuzzParse(f *testing.F) {
 	// More seeds live in testdata/fuzz/FuzzParse.
 	f.Add([]byte(wrkRequest), uint64(0x0102030405060708), uint16(8000))
 	f.Add([]byte(browserRequest+wrkRequest), uint64(7), uint16(300))
+	for i, shape := range smuggling.Shapes() {
+		f.Add([]byte(shape.Request), uint64(0x1f0e0d0c0b0a0908)>>(i%8), uint16(8000))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, cuts uint64, limit uint16) {
 		p := fuzzParser(limit)
 		whole := parseStream(t, p, data, nil)

@@ -18,9 +18,11 @@
 //     accepted, with different values (or a list) it is a 400. The body is
 //     part of the request: Parse reports a request complete only when its
 //     body is in the buffer, and refuses bodies over MaxBodyBytes with 413.
-//   - Transfer-Encoding (chunked or any other): 411 Length Required, and the
-//     connection is closed, because without decoding the chunks nobody can
-//     tell where the next request starts. With Content-Length as well it is a
+//   - Transfer-Encoding whose final coding is chunked: 411 Length Required,
+//     and the connection is closed, because without decoding the chunks
+//     nobody can tell where the next request starts. Whose final coding is
+//     anything else ("gzip"): 400, as RFC 9112 section 6.3 demands (the
+//     body's length cannot be known). With Content-Length as well it is a
 //     400 (the classic request-smuggling shape).
 //   - The request line plus headers plus the empty line may not exceed
 //     MaxHeaderBytes: 431, decided as soon as MaxHeaderBytes bytes have
@@ -80,6 +82,7 @@ var (
 	ErrHost             = &Error{Status: 400, Reason: "HTTP/1.1 request without exactly one Host"}
 	ErrContentLength    = &Error{Status: 400, Reason: "malformed or conflicting Content-Length"}
 	ErrTransferEncoding = &Error{Status: 411, Reason: "Transfer-Encoding not supported, send Content-Length"}
+	ErrTransferCoding   = &Error{Status: 400, Reason: "Transfer-Encoding whose final coding is not chunked"}
 	ErrFraming          = &Error{Status: 400, Reason: "both Transfer-Encoding and Content-Length"}
 	ErrHeaderTooLarge   = &Error{Status: 431, Reason: "request line and headers exceed the limit"}
 	ErrBodyTooLarge     = &Error{Status: 413, Reason: "body exceeds the limit"}
@@ -154,6 +157,7 @@ type headerState struct {
 	haveLength   bool
 	length       int64
 	transferEnc  bool
+	chunkedLast  bool // the final transfer coding is chunked
 	connClose    bool
 	connKeepAliv bool
 }
@@ -219,6 +223,8 @@ func (p *Parser) parse(buf []byte, req *Request) (int, error) {
 	switch {
 	case hs.transferEnc && hs.haveLength:
 		return 0, ErrFraming
+	case hs.transferEnc && !hs.chunkedLast:
+		return 0, ErrTransferCoding
 	case hs.transferEnc:
 		return 0, ErrTransferEncoding
 	case req.Minor == 1 && hs.hosts != 1:
@@ -315,7 +321,15 @@ func parseHeaderLine(line []byte, hs *headerState) error {
 		}
 		hs.haveLength, hs.length = true, n
 	case equalFold(name, "transfer-encoding"):
+		// The codings are listed in the order applied; a later line
+		// continues the list, so the last element of the last line is
+		// the final coding.
 		hs.transferEnc = true
+		last := value
+		if i := bytes.LastIndexByte(value, ','); i >= 0 {
+			last = trimOWS(value[i+1:])
+		}
+		hs.chunkedLast = equalFold(last, "chunked")
 	case equalFold(name, "connection"):
 		connectionTokens(value, hs)
 	}

@@ -107,6 +107,11 @@ func TestParse(t *testing.T) {
 		{name: "conflicting content-length", in: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", want: result{err: ErrContentLength}},
 		{name: "body over the limit", in: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n", want: result{err: ErrBodyTooLarge}},
 		{name: "chunked", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", want: result{err: ErrTransferEncoding}},
+		{name: "gzip", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", want: result{err: ErrTransferCoding}},
+		{name: "chunked then gzip", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", want: result{err: ErrTransferCoding}},
+		{name: "gzip then chunked", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip ,\tChunked\r\n\r\n", want: result{err: ErrTransferEncoding}},
+		{name: "chunked line then gzip line", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", want: result{err: ErrTransferCoding}},
+		{name: "empty transfer-encoding", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n", want: result{err: ErrTransferCoding}},
 		{name: "chunked and length", in: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", want: result{err: ErrFraming}},
 	}
 	for _, tt := range tests {
@@ -134,6 +139,7 @@ func TestStatusOf(t *testing.T) {
 		{ErrHeaderTooLarge, 431},
 		{ErrBodyTooLarge, 413},
 		{ErrTransferEncoding, 411},
+		{ErrTransferCoding, 400},
 		{errors.New("anything else"), 400},
 	}
 	for _, tt := range tests {

@@ -83,6 +83,7 @@ type ConnServer struct {
 type pendingAnswer struct {
 	status int
 	start  time.Time
+	end    int // where the answer ends in out
 }
 
 // NewConnServer returns a ConnServer with the knobs of cfg.
@@ -121,7 +122,7 @@ func (s *ConnServer) Serve(c Conn) error {
 			start := time.Now()
 			if err != nil {
 				s.out = AppendError(s.out, StatusOf(err))
-				s.pending = append(s.pending, pendingAnswer{StatusOf(err), start})
+				s.pending = append(s.pending, pendingAnswer{StatusOf(err), start, len(s.out)})
 				if werr := s.flush(c); werr != nil {
 					return werr
 				}
@@ -133,7 +134,7 @@ func (s *ConnServer) Serve(c Conn) error {
 			s.do(a)
 			keep := s.KeepAlive && s.req.KeepAlive
 			s.out = AppendAnswer(s.out, &s.req, a, keep)
-			s.pending = append(s.pending, pendingAnswer{a.Status(), start})
+			s.pending = append(s.pending, pendingAnswer{a.Status(), start, len(s.out)})
 			if !keep {
 				return s.flush(c)
 			}
@@ -165,7 +166,7 @@ func (s *ConnServer) Serve(c Conn) error {
 					// Whatever the parser made of the bytes, they
 					// end without a complete request.
 					s.out = AppendError(s.out, 400)
-					s.pending = append(s.pending, pendingAnswer{400, time.Now()})
+					s.pending = append(s.pending, pendingAnswer{400, time.Now(), len(s.out)})
 					_ = s.flush(c)
 					return ErrPartialRequest
 				}
@@ -190,21 +191,28 @@ func (s *ConnServer) grow(w int) []byte {
 	return in
 }
 
-// flush writes the pending answers and counts them as served. Before the
-// write it moves the deadline on: ReadTimeout for this write and for the
-// next request to arrive.
+// flush writes the pending answers and counts the ones written as served;
+// when the write fails because the client is gone, the ones not written are
+// counted as abandoned. Before the write it moves the deadline on:
+// ReadTimeout for this write and for the next request to arrive.
 func (s *ConnServer) flush(c Conn) error {
 	if s.ReadTimeout > 0 {
 		if err := c.SetDeadline(time.Now().Add(s.ReadTimeout)); err != nil {
 			return err
 		}
 	}
-	_, err := c.Write(s.out)
+	n, err := c.Write(s.out)
 	s.out = s.out[:0]
-	if err == nil && s.Stats != nil {
+	if s.Stats != nil {
 		now := time.Now()
+		gone := err != nil && servers.ClientGone(err)
 		for _, p := range s.pending {
-			s.Stats.Served(p.status, now.Sub(p.start))
+			switch {
+			case p.end <= n:
+				s.Stats.Served(p.status, now.Sub(p.start))
+			case gone:
+				s.Stats.Abandoned(1)
+			}
 		}
 	}
 	s.pending = s.pending[:0]

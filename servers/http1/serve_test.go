@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +24,10 @@ type fakeConn struct {
 	writes     int
 	closeWrite bool
 	deadlines  int
+	// writeErr, when set, fails the write that would go past writeLimit
+	// bytes in all: it writes up to the limit and returns writeErr.
+	writeErr   error
+	writeLimit int
 }
 
 func (c *fakeConn) Read(p []byte) (int, error) {
@@ -43,6 +48,10 @@ func (c *fakeConn) Read(p []byte) (int, error) {
 
 func (c *fakeConn) Write(p []byte) (int, error) {
 	c.writes++
+	if c.writeErr != nil && c.written.Len()+len(p) > c.writeLimit {
+		n, _ := c.written.Write(p[:max(c.writeLimit-c.written.Len(), 0)])
+		return n, c.writeErr
+	}
 	return c.written.Write(p)
 }
 
@@ -197,6 +206,37 @@ func TestConnServer(t *testing.T) {
 			}
 			if snap := st.Snapshot(); snap.Requests != uint64(len(tt.want)) || snap.HandlerMs.Count != int64(len(tt.want)) {
 				t.Errorf("stats count %d requests, %d latencies; want %d", snap.Requests, snap.HandlerMs.Count, len(tt.want))
+			}
+		})
+	}
+}
+
+// TestConnServerAbandoned: when a write fails because the client is gone,
+// the answers written before the failure are served, the others abandoned;
+// any other write error abandons nothing (the client may not be gone).
+func TestConnServerAbandoned(t *testing.T) {
+	one := len(servers.AppendAction(nil, servers.Action{Kind: servers.KindOK}, true))
+	pipelined := []byte(get("/") + get("/") + get("/"))
+	tests := []struct {
+		name         string
+		err          error
+		limit        int
+		served, gone uint64
+	}{
+		{"reset after the first answer", os.NewSyscallError("write", syscall.ECONNRESET), one, 1, 2},
+		{"broken pipe in the first answer", os.NewSyscallError("write", syscall.EPIPE), one / 2, 0, 3},
+		{"write timeout", os.ErrDeadlineExceeded, one, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := servers.NewStats()
+			cs := NewConnServer(servers.DefaultConfig(), st, nil)
+			c := &fakeConn{reads: [][]byte{pipelined}, writeErr: tt.err, writeLimit: tt.limit}
+			if err := cs.Serve(c); !errors.Is(err, tt.err) {
+				t.Errorf("Serve = %v, want %v", err, tt.err)
+			}
+			if s := st.Snapshot(); s.Requests != tt.served || s.AbandonedResponses != tt.gone {
+				t.Errorf("served %d, abandoned %d; want %d and %d", s.Requests, s.AbandonedResponses, tt.served, tt.gone)
 			}
 		})
 	}

@@ -13,12 +13,7 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/http1"
-)
-
-// Accept backoff after an error, as net/http.
-const (
-	backoffMin = 5 * time.Millisecond
-	backoffMax = time.Second
+	"github.com/scalelab/scalelab/servers/internal/lifecycle"
 )
 
 type server struct {
@@ -37,8 +32,8 @@ var _ servers.Server = (*server)(nil)
 
 // New returns the naive variant for cfg, reporting to st.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if st == nil {
-		return nil, errors.New("naive: nil stats")
+	if err := servers.CheckNew("naive", cfg, st); err != nil {
+		return nil, err
 	}
 	return &server{cfg: cfg, st: st, wake: -1}, nil
 }
@@ -112,7 +107,7 @@ func (s *server) run() {
 		fds[1+i] = unix.PollFd{Fd: int32(l.FD()), Events: unix.POLLIN}
 	}
 	next := 0 // listener to look at first
-	var delay time.Duration
+	var backoff lifecycle.Backoff
 	for {
 		for i := range fds {
 			fds[i].Revents = 0
@@ -122,7 +117,7 @@ func (s *server) run() {
 				continue
 			}
 			s.st.AcceptError(err)
-			if !s.pause(&delay) {
+			if !s.pause(backoff.Next()) {
 				return
 			}
 			continue
@@ -143,11 +138,11 @@ func (s *server) run() {
 				continue
 			case err != nil:
 				s.st.AcceptError(err)
-				if !s.pause(&delay) {
+				if !s.pause(backoff.Next()) {
 					return
 				}
 			default:
-				delay = 0
+				backoff.Reset()
 				s.serve(cs, conn, fd)
 			}
 			break
@@ -167,16 +162,11 @@ func (s *server) serve(cs *http1.ConnServer, conn *rawConn, fd int) {
 	s.st.WorkerIdle()
 }
 
-// pause waits before the next accept after an error, doubling the wait
-// from backoffMin to backoffMax. It reports false when woken for shutdown.
-func (s *server) pause(delay *time.Duration) bool {
-	if *delay == 0 {
-		*delay = backoffMin
-	} else {
-		*delay = min(2**delay, backoffMax)
-	}
+// pause waits d before the next accept after an error. It reports false
+// when woken for shutdown.
+func (s *server) pause(d time.Duration) bool {
 	fds := []unix.PollFd{{Fd: int32(s.wake), Events: unix.POLLIN}}
-	deadline := time.Now().Add(*delay)
+	deadline := time.Now().Add(d)
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {

@@ -17,7 +17,11 @@
 // Statistics: accepts and accept errors come from a listener wrapper, open
 // connections from the ConnState hook, busy workers are handlers running.
 // Requests that net/http refuses itself (400, 431) never reach the handler
-// and are not counted as served.
+// and are not counted as served. The handler flushes its answer itself
+// (ResponseWriter's FlushError), so it sees the write fail: with EPIPE or
+// ECONNRESET (the client reset the connection) the answer counts as
+// abandoned. A client that merely closed is not seen (the write after its
+// FIN succeeds).
 //
 // At the fd limit: accept(2) fails with EMFILE; http.Server.Serve treats the
 // error as temporary (syscall.Errno.Temporary is true for EMFILE and ENFILE)
@@ -30,9 +34,9 @@ package nethttp
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
@@ -54,11 +58,10 @@ func MaxHeaderBytes(knob int) int {
 
 // Server is the net/http variant. Build it with New.
 type Server struct {
+	*servers.Served
 	cfg servers.Config
 	st  *servers.Stats
 	hs  *http.Server
-
-	ls servers.ServedListeners
 }
 
 var _ servers.Server = (*Server)(nil)
@@ -66,8 +69,8 @@ var _ servers.Server = (*Server)(nil)
 // New builds the net/http variant from the shared knobs; it reports to st.
 // It is a servers.Factory.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("nethttp: %w", err)
+	if err := servers.CheckNew("nethttp", cfg, st); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, st: st}
 	s.hs = &http.Server{
@@ -79,40 +82,19 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		DisableGeneralOptionsHandler: true,
 	}
 	s.hs.SetKeepAlivesEnabled(cfg.KeepAlive)
+	// Serve returns http.ErrServerClosed on Shutdown.
+	s.Served = servers.NewServed("nethttp", cfg, st, s.hs.Serve, s.stop)
 	return s, nil
 }
 
-// Start opens the listeners and serves each in its own goroutine.
-func (s *Server) Start() error {
-	// Serve returns http.ErrServerClosed on Shutdown.
-	if err := s.ls.Start(s.cfg, s.st, s.hs.Serve); err != nil {
-		return fmt.Errorf("nethttp: %w", err)
-	}
-	return nil
-}
-
-// Addrs returns the bound addresses, one per listener.
-func (s *Server) Addrs() []string { return s.ls.Addrs() }
-
-// ListenerFDs returns the inspection handles of the listening sockets.
-func (s *Server) ListenerFDs() []int { return s.ls.ListenerFDs() }
-
-// Shutdown closes the listeners and idle connections, waits for requests in
+// stop closes the listeners and idle connections, waits for requests in
 // flight, and closes what is left when ctx expires.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if !s.ls.Started() {
-		return nil
-	}
+func (s *Server) stop(ctx context.Context) error {
 	err := s.hs.Shutdown(ctx)
 	if err != nil {
 		_ = s.hs.Close()
 	}
-	s.ls.Wait()
-	s.ls.Close() // already closed by http.Server; this releases the inspection handles
-	if err != nil {
-		return fmt.Errorf("nethttp: shutdown: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Header values shared by every answer; net/http only reads them.
@@ -121,12 +103,24 @@ var (
 	hdrClose  = []string{"close"}
 	hdrText   = []string{servers.TextPlain}
 	hdrJSON   = []string{servers.AppJSON}
+	// hdrLength holds each kind's Content-Length: set before the flush,
+	// it keeps net/http from choosing chunked encoding.
+	hdrLength = func() (l [servers.KindBadRequest + 1][]string) {
+		for k := range l {
+			l[k] = []string{strconv.Itoa(len(servers.Action{Kind: servers.Kind(k)}.Body()))}
+		}
+		return l
+	}()
 )
 
-// serveHTTP routes a request, does its work and answers it; the time from
-// the handler's start to its answer handed to net/http is the handler
-// latency (net/http flushes its buffer to the socket after the handler
-// returns, so the final write(2) is not part of it).
+// flushError is what net/http's ResponseWriter has to push its buffer to
+// the socket and tell whether the write worked.
+type flushError interface{ FlushError() error }
+
+// serveHTTP routes a request, does its work and answers it. It flushes the
+// answer itself, so that it sees the write fail when the client is gone
+// (the answer is then abandoned, not served); the handler latency runs from
+// its start to the answer written.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.st.WorkerBusy()
@@ -146,13 +140,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h["Content-Type"] = hdrText
 	}
+	h["Content-Length"] = hdrLength[a.Kind]
 	status := a.Status()
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	_, _ = w.Write(a.Body())
+	_, err := w.Write(a.Body())
+	if f, ok := w.(flushError); ok && err == nil {
+		err = f.FlushError()
+	}
 	s.st.WorkerIdle()
-	s.st.Served(status, time.Since(start))
+	switch {
+	case err == nil:
+		s.st.Served(status, time.Since(start))
+	case servers.ClientGone(err):
+		s.st.Abandoned(1)
+	}
 }
 
 // connState keeps the open connection gauge.

@@ -24,7 +24,10 @@
 // open descriptors too); the queue length counts accepted connections
 // waiting for a worker, including the one an acceptor holds while it is
 // blocked on a full queue, so it can reach --queue plus the number of
-// listeners.
+// listeners. The queue wait (Snapshot.QueueWaitMs) is the time from a
+// connection's accept to a worker taking it, the same span. Answers whose
+// write fails because the client reset the connection are counted as
+// abandoned (see servers.ClientGone for what a plain close hides).
 package pool
 
 import (
@@ -37,12 +40,7 @@ import (
 
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/http1"
-)
-
-// Accept backoff after an error, as net/http.
-const (
-	backoffMin = 5 * time.Millisecond
-	backoffMax = time.Second
+	"github.com/scalelab/scalelab/servers/internal/lifecycle"
 )
 
 type server struct {
@@ -50,7 +48,7 @@ type server struct {
 	st  *servers.Stats
 
 	ls    []*servers.Listener
-	queue chan *net.TCPConn
+	queue chan queued
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
@@ -64,16 +62,17 @@ type server struct {
 
 var _ servers.Server = (*server)(nil)
 
+// queued is an accepted connection waiting for a worker.
+type queued struct {
+	c *net.TCPConn
+	// accepted is when it was accepted: its wait for a worker starts then.
+	accepted time.Time
+}
+
 // New returns the pool variant for cfg, reporting to st.
 func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
-	if st == nil {
-		return nil, errors.New("pool: nil stats")
-	}
-	if cfg.Workers < 1 {
-		return nil, errors.New("pool: --workers must be at least 1")
-	}
-	if cfg.Queue < 0 {
-		return nil, errors.New("pool: --queue must not be negative")
+	if err := servers.CheckNew("pool", cfg, st); err != nil {
+		return nil, err
 	}
 	return &server{cfg: cfg, st: st, conns: make(map[*net.TCPConn]struct{})}, nil
 }
@@ -90,7 +89,7 @@ func (s *server) Start() error {
 	}
 	s.started = true
 	s.ls = ls
-	s.queue = make(chan *net.TCPConn, s.cfg.Queue)
+	s.queue = make(chan queued, s.cfg.Queue)
 	s.stop = make(chan struct{})
 	s.st.SetPool(s.cfg.Workers, s.cfg.Queue)
 	for range s.cfg.Workers {
@@ -130,15 +129,8 @@ func (s *server) Shutdown(ctx context.Context) error {
 		clear(s.conns)
 		s.mu.Unlock()
 	})
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("pool: shutdown: %w", ctx.Err())
+	if err := lifecycle.Wait(ctx, &s.wg); err != nil {
+		return fmt.Errorf("pool: shutdown: %w", err)
 	}
 	for {
 		select {
@@ -153,7 +145,7 @@ func (s *server) Shutdown(ctx context.Context) error {
 // accept is the acceptor of one listener.
 func (s *server) accept(l *servers.Listener) {
 	defer s.wg.Done()
-	var delay time.Duration
+	var backoff lifecycle.Backoff
 	for {
 		c, err := l.AcceptTCP()
 		if err != nil {
@@ -161,12 +153,13 @@ func (s *server) accept(l *servers.Listener) {
 				return
 			}
 			s.st.AcceptError(err)
-			if !s.pause(&delay) {
+			if !s.pause(backoff.Next()) {
 				return
 			}
 			continue
 		}
-		delay = 0
+		backoff.Reset()
+		accepted := time.Now()
 		s.st.Accepted()
 		if !s.track(c) {
 			c.Close()
@@ -174,7 +167,7 @@ func (s *server) accept(l *servers.Listener) {
 		}
 		s.st.Enqueued()
 		select {
-		case s.queue <- c:
+		case s.queue <- queued{c, accepted}:
 		case <-s.stop:
 			s.st.Dequeued()
 			s.release(c)
@@ -192,35 +185,24 @@ func (s *server) work() {
 		select {
 		case <-s.stop:
 			return
-		case c := <-s.queue:
+		case q := <-s.queue:
 			s.st.Dequeued()
+			s.st.QueueWaited(time.Since(q.accepted))
 			s.st.WorkerBusy()
-			_ = cs.Serve(c)
-			s.release(c)
+			_ = cs.Serve(q.c)
+			s.release(q.c)
 			s.st.WorkerIdle()
 		}
 	}
 }
 
 // stopping reports whether Shutdown was called.
-func (s *server) stopping() bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *server) stopping() bool { return lifecycle.Closed(s.stop) }
 
-// pause waits before the next accept after an error, doubling the wait
-// from backoffMin to backoffMax. It reports false on shutdown.
-func (s *server) pause(delay *time.Duration) bool {
-	if *delay == 0 {
-		*delay = backoffMin
-	} else {
-		*delay = min(2**delay, backoffMax)
-	}
-	t := time.NewTimer(*delay)
+// pause waits d before the next accept after an error. It reports false
+// on shutdown.
+func (s *server) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

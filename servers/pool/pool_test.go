@@ -9,29 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalelab/scalelab/internal/race"
 	"github.com/scalelab/scalelab/servers"
 	"github.com/scalelab/scalelab/servers/pool"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
-
-func startPool(t *testing.T, cfg servers.Config) (servers.Server, *servers.Stats) {
-	t.Helper()
-	st := servers.NewStats()
-	srv, err := pool.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv, st
-}
 
 // waitFor polls cond (bounded) and reports whether it came true.
 func waitFor(cond func() bool) bool {
@@ -48,13 +30,13 @@ func waitFor(cond func() bool) bool {
 // blocked acceptor; then the kernel's accept queue fills up to backlog+1
 // and the next SYN is dropped. Nothing is refused by the server itself.
 func TestBackpressureIntoTheKernel(t *testing.T) {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Workers, cfg.Queue, cfg.Backlog = 1, 1, 4
 	cfg.ReadTimeout = 10 * time.Second
-	srv, st := startPool(t, cfg)
-	addr := srv.Addrs()[0]
-	fd := srv.ListenerFDs()[0]
+	r := servertest.Start(t, "pool", cfg)
+	st := r.Stats
+	addr := r.Addr()
+	fd := r.Server.ListenerFDs()[0]
 	backlog, err := servers.QueueOf(fd)
 	if err != nil {
 		t.Fatal(err)
@@ -126,18 +108,11 @@ func TestBackpressureIntoTheKernel(t *testing.T) {
 // TestShutdownClosesEverything shuts down with connections busy, queued and
 // held: Shutdown returns, every connection is closed, the gauges settle.
 func TestShutdownClosesEverything(t *testing.T) {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Workers, cfg.Queue = 1, 1
-	st := servers.NewStats()
-	srv, err := pool.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := srv.Addrs()[0]
+	r := servertest.Start(t, "pool", cfg)
+	st := r.Stats
+	addr := r.Addr()
 	var conns []net.Conn
 	for range 4 {
 		c, err := net.Dial("tcp", addr)
@@ -155,7 +130,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := r.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	if took := time.Since(start); took > 4*time.Second {
@@ -176,7 +151,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still accepting after shutdown")
 	}
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := r.Server.Shutdown(ctx); err != nil {
 		t.Errorf("second shutdown: %v", err)
 	}
 }
@@ -189,5 +164,65 @@ func TestNewRejectsBadShape(t *testing.T) {
 	}
 	if _, err := pool.New(servers.DefaultConfig(), nil); err == nil {
 		t.Error("New accepted nil stats")
+	}
+}
+
+// TestQueueWait: with one worker held by a /sleep, the next connection
+// waits in the queue until the sleep ends, and the queue-wait histogram
+// says how long.
+func TestQueueWait(t *testing.T) {
+	race.Skip(t) // asserts a wait of a few hundred milliseconds
+	cfg := servertest.Config()
+	cfg.Workers, cfg.Queue = 1, 4
+	cfg.KeepAlive = false
+	r := servertest.Start(t, "pool", cfg)
+	const sleep = 300 * time.Millisecond
+
+	first, err := net.Dial("tcp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := io.WriteString(first, "GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if !waitFor(func() bool { return r.Stats.Snapshot().Busy == 1 }) {
+		t.Fatal("the worker never took the first connection")
+	}
+	second, err := net.Dial("tcp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	// The second connection is accepted about now (the acceptor is idle,
+	// waiting in accept); the worker is free once the sleep ends, sleep
+	// after the first request was sent.
+	minWait := sleep - time.Since(sent)
+	if _, err := io.WriteString(second, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []net.Conn{first, second} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	snap, _ := r.WaitStats(2*time.Second, func(s servers.Snapshot) bool { return s.Requests == 2 })
+	q := snap.QueueWaitMs
+	t.Logf("queue wait: %+v (the second connection waited at least %v)", q, minWait)
+	if q.Count != 2 {
+		t.Errorf("%d queue waits recorded, want 2", q.Count)
+	}
+	if got := time.Duration(q.Max * float64(time.Millisecond)); got < minWait-50*time.Millisecond || got > 5*time.Second {
+		t.Errorf("longest queue wait %v, want at least %v (the rest of the first request's sleep)", got, minWait)
+	}
+	if q.P50 > q.Max/2 {
+		t.Errorf("queue wait p50 %.3f ms: the first connection found the worker free and should not have waited", q.P50)
+	}
+	if snap.QueueWaitHistogram == "" {
+		t.Error("no queue-wait histogram in the snapshot")
 	}
 }

@@ -10,7 +10,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/scalelab/scalelab/internal/race"
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
 // backsOff lists the variants documented to count accept errors by errno
@@ -26,11 +28,13 @@ var backsOff = []string{"naive", "pool"}
 // in parallel with anything: it is a sequential top-level test, and the
 // parallel tests of this package only start after those have finished.
 func TestAcceptBackoffAtFDLimit(t *testing.T) {
+	race.Skip(t) // counts the retries in 400 ms
 	for _, name := range backsOff {
 		t.Run(name, func(t *testing.T) {
 			cfg := baseConfig(true)
-			srv, st := start(t, name, cfg)
-			ap := srv.Addrs()[0]
+			srv := servertest.Start(t, name, cfg)
+			st := srv.Stats
+			ap := srv.Addr()
 			var port int
 			if _, err := fmt.Sscanf(ap[len("127.0.0.1:"):], "%d", &port); err != nil {
 				t.Fatalf("address %s: %v", ap, err)

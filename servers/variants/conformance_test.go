@@ -2,7 +2,6 @@ package variants_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/servertest"
 	"github.com/scalelab/scalelab/servers/variants"
 )
 
@@ -31,8 +31,7 @@ var ignoresKeepAlive = map[string]bool{"naive": true}
 
 // baseConfig is the configuration every case starts from.
 func baseConfig(keepAlive bool) servers.Config {
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Backlog = 64
 	cfg.Workers = 4
 	cfg.Queue = 8
@@ -40,28 +39,6 @@ func baseConfig(keepAlive bool) servers.Config {
 	cfg.ReadTimeout = 5 * time.Second
 	cfg.MaxHeaderBytes = 4096
 	return cfg
-}
-
-// start builds and starts variant name; the server is shut down when the
-// test ends, and a shutdown that fails or hangs fails the test.
-func start(t *testing.T, name string, cfg servers.Config) (servers.Server, *servers.Stats) {
-	t.Helper()
-	st := servers.NewStats()
-	srv, err := variants.New(name, cfg, st)
-	if err != nil {
-		t.Fatalf("build %s: %v", name, err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown %s: %v", name, err)
-		}
-	})
-	return srv, st
 }
 
 // eachVariant runs f for every registered variant in its own parallel
@@ -248,8 +225,8 @@ func TestConformance(t *testing.T) {
 						if tc.cfg != nil {
 							tc.cfg(&cfg)
 						}
-						srv, _ := start(t, name, cfg)
-						runCase(t, srv.Addrs()[0], cfg, tc)
+						srv := servertest.Start(t, name, cfg)
+						runCase(t, srv.Addr(), cfg, tc)
 					})
 				}
 			})

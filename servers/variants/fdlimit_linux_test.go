@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/servertest"
 	"github.com/scalelab/scalelab/servers/variants"
 )
 
@@ -63,27 +64,16 @@ func TestFDLimitChild(t *testing.T) {
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	cfg := servers.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := servertest.Config()
 	cfg.Workers = fdClients // the pool must not be what runs out
-	st := servers.NewStats()
-	srv, err := variants.New(name, cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ch, err := servers.ServeStats(statsPath, name, st, nil)
+	srv := servertest.Start(t, name, cfg)
+	ch, err := servers.ServeStats(statsPath, name, srv.Stats, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ch.Close()
-	fmt.Printf("ADDR %s\n", srv.Addrs()[0])
-	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(ctx)
+	fmt.Printf("ADDR %s\n", srv.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin; the server is shut down at the end
 }
 
 // TestFDLimit runs every variant out of descriptors: each must count the

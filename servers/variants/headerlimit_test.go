@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
 // TestHeaderLimit checks that the 431 threshold is the knob itself on
@@ -14,7 +16,7 @@ func TestHeaderLimit(t *testing.T) {
 	eachVariant(t, func(t *testing.T, name string) {
 		cfg := baseConfig(false)
 		cfg.MaxHeaderBytes = 8192
-		srv, _ := start(t, name, cfg)
+		srv := servertest.Start(t, name, cfg)
 		request := func(size int) string {
 			head := "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: "
 			return head + strings.Repeat("a", size-len(head)-len("\r\n\r\n")) + "\r\n\r\n"
@@ -26,7 +28,7 @@ func TestHeaderLimit(t *testing.T) {
 			{cfg.MaxHeaderBytes, withClose(ansOK)},
 			{cfg.MaxHeaderBytes + 1, refused(431)},
 		} {
-			c := dial(t, srv.Addrs()[0])
+			c := dial(t, srv.Addr())
 			c.write(request(tc.size))
 			g, err := c.read(false, 5*time.Second)
 			if err != nil {

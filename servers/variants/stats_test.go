@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
+	"github.com/scalelab/scalelab/servers/servertest"
 )
 
 // somaxconn is the kernel's cap on listen backlogs in this namespace.
@@ -34,28 +34,12 @@ func somaxconn(t *testing.T) int {
 func TestStatsChannel(t *testing.T) {
 	eachVariant(t, func(t *testing.T, name string) {
 		cfg := baseConfig(true)
-		srv, st := start(t, name, cfg)
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		ch, err := servers.ServeStats(sock, name, st, func() []servers.ListenQueue {
-			var qs []servers.ListenQueue
-			for _, fd := range srv.ListenerFDs() {
-				q, err := servers.QueueOf(fd)
-				if err != nil {
-					t.Errorf("QueueOf: %v", err)
-					continue
-				}
-				qs = append(qs, q)
-			}
-			return qs
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ch.Close()
+		srv := servertest.Start(t, name, cfg)
+		sock := srv.ServeStats()
 
 		wants := []answer{withClose(ansOK), withClose(ansJSON), withClose(ansNotFound)}
 		for i, target := range []string{"/", "/json", "/nope"} {
-			c := dial(t, srv.Addrs()[0])
+			c := dial(t, srv.Addr())
 			c.write(get(target, "Connection: close"))
 			g, err := c.read(false, 5*time.Second)
 			if err != nil {
@@ -71,6 +55,7 @@ func TestStatsChannel(t *testing.T) {
 		// it; wait (bounded) for the counts to settle.
 		var snap servers.Snapshot
 		for deadline := time.Now().Add(5 * time.Second); ; {
+			var err error
 			snap, err = sc.Snapshot(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -108,8 +93,8 @@ func TestStatsChannel(t *testing.T) {
 		}
 		if len(snap.Listeners) == 1 {
 			l := snap.Listeners[0]
-			if want := min(cfg.Backlog, somaxconn(t)); l.Backlog != want || l.Queue != 0 || l.Addr != srv.Addrs()[0] {
-				t.Errorf("listener %+v, want %s with backlog %d and an empty queue", l, srv.Addrs()[0], want)
+			if want := min(cfg.Backlog, somaxconn(t)); l.Backlog != want || l.Queue != 0 || l.Addr != srv.Addr() {
+				t.Errorf("listener %+v, want %s with backlog %d and an empty queue", l, srv.Addr(), want)
 			}
 		}
 		if shape, ok := poolShape[name]; ok {
@@ -136,10 +121,10 @@ func TestBacklog(t *testing.T) {
 		cfg := baseConfig(true)
 		cfg.Backlog = 16
 		cfg.Listeners = 2
-		srv, _ := start(t, name, cfg)
+		srv := servertest.Start(t, name, cfg)
 		want := min(16, somaxconn(t))
 		addrs := srv.Addrs()
-		fds := srv.ListenerFDs()
+		fds := srv.Server.ListenerFDs()
 		if len(addrs) != 2 || len(fds) != 2 {
 			t.Fatalf("%d addresses, %d listener fds; want 2 of each", len(addrs), len(fds))
 		}
@@ -196,7 +181,7 @@ func TestSeveralListeners(t *testing.T) {
 				cfg := baseConfig(true)
 				cfg.Listeners = 3
 				cfg.ReusePort = reuse
-				srv, st := start(t, name, cfg)
+				srv := servertest.Start(t, name, cfg)
 				addrs := srv.Addrs()
 				if len(addrs) != 3 {
 					t.Fatalf("addresses %v, want 3", addrs)
@@ -220,7 +205,7 @@ func TestSeveralListeners(t *testing.T) {
 				if len(seen) != 3 {
 					t.Errorf("addresses %v are not distinct", addrs)
 				}
-				if got := st.Snapshot().Accepted; got != 6 {
+				if got := srv.Stats.Snapshot().Accepted; got != 6 {
 					t.Errorf("accepted %d connections, want 6", got)
 				}
 			})

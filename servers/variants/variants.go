@@ -33,13 +33,27 @@ func Names() []string {
 	return names
 }
 
-// Lookup returns the constructor of the named variant.
+// Lookup returns the constructor of the named variant. An unknown name is a
+// *servers.ConfigError on the field "variant".
 func Lookup(name string) (servers.Factory, error) {
 	f, ok := factories[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown server variant %q (want one of: %s)", name, strings.Join(Names(), ", "))
+		return nil, &servers.ConfigError{
+			Field: "variant",
+			Msg:   fmt.Sprintf("unknown server variant %q (want one of: %s)", name, strings.Join(Names(), ", ")),
+		}
 	}
 	return f, nil
+}
+
+// Check validates a spec as Spec.Validate does and checks that its variant
+// exists: what a server child checks before it starts.
+func Check(spec servers.Spec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	_, err := Lookup(spec.Variant)
+	return err
 }
 
 // New builds the named variant.
