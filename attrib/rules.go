@@ -188,9 +188,13 @@ func cpuEvidence(s Step) []string {
 	if d := s.Server.CPUPerRequest; d > 0 {
 		perRequest = fmt.Sprintf(", %s of CPU per request", d)
 	}
+	soft := float64(N(s.Kernel.ServerCPUsSoftIRQPct))
 	switch {
 	case own >= full:
 		return []string{fmt.Sprintf("server CPU %.0f%% of %s%s", own, units.Cores(c), perRequest)}
+	case own+soft >= full:
+		return []string{fmt.Sprintf("server CPU %.0f%% of %s and %.0f%% softirq on its %s (packet work for its connections)%s",
+			own, units.Cores(c), soft, coreWord(c), perRequest)}
 	case busy >= full && float64(s.Server.CPUWaitPct) >= CPUWait:
 		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%, waiting for a CPU %.0f%% of the time: the core was full, shared with other work",
 			units.Cores(c), busy, own, float64(s.Server.CPUWaitPct))}

@@ -76,14 +76,18 @@ type ServerEvidence struct {
 	AcceptErrors   map[string]int64 `yaml:"accept_errors,omitempty"`    // failed accepts by errno name: EMFILE, ENFILE, ...
 	OpenConnsMax   int              `yaml:"open_conns_max"`             // most connections open at once
 	BusyWorkersMax int              `yaml:"busy_workers_max,omitempty"` // pool: most workers busy at once
-	Workers        int              `yaml:"workers,omitempty"`          // pool size (0: no pool)
-	QueueMax       int              `yaml:"queue_max,omitempty"`        // longest queue of accepted connections seen
-	QueueCap       int              `yaml:"queue_cap,omitempty"`        // its capacity
-	Requests       int64            `yaml:"requests"`                   // requests the server answered
-	HandlerMS      Latency          `yaml:"handler_ms"`                 // request complete to answer written
-	ListenQueueMax int              `yaml:"listen_queue_max"`           // longest accept queue (Recv-Q) seen
-	Backlog        int              `yaml:"backlog"`                    // the listener's effective backlog (Send-Q; 0: unknown)
-	Cores          int              `yaml:"cores,omitempty"`            // CPUs the server may run on (0: unknown, taken as 1)
+	// WorkersBusyPct is the pool's utilization over the step: busy
+	// workers integrated over time, in percent of all of them (0: not
+	// measured, older cards).
+	WorkersBusyPct units.Percent `yaml:"workers_busy_pct,omitempty"`
+	Workers        int           `yaml:"workers,omitempty"`   // pool size (0: no pool)
+	QueueMax       int           `yaml:"queue_max,omitempty"` // longest queue of accepted connections seen
+	QueueCap       int           `yaml:"queue_cap,omitempty"` // its capacity
+	Requests       int64         `yaml:"requests"`            // requests the server answered
+	HandlerMS      Latency       `yaml:"handler_ms"`          // request complete to answer written
+	ListenQueueMax int           `yaml:"listen_queue_max"`    // longest accept queue (Recv-Q) seen
+	Backlog        int           `yaml:"backlog"`             // the listener's effective backlog (Send-Q; 0: unknown)
+	Cores          int           `yaml:"cores,omitempty"`     // CPUs the server may run on (0: unknown, taken as 1)
 	// CPUPerRequest is the server's CPU time per request it handled over
 	// the step (the utilization law, D = U / X), in microseconds.
 	CPUPerRequest units.Micros `yaml:"cpu_us_per_request,omitempty"`

@@ -241,6 +241,14 @@ func (s Step) loopbackUse() Use {
 func (s Step) workerUse() Use {
 	sv := s.Server
 	u := Use{Utilization: ratio(float64(sv.BusyWorkersMax), float64(sv.Workers)), Used: fmt.Sprintf("%d of %d busy", sv.BusyWorkersMax, sv.Workers)}
+	// Busy over the step, not only at a peak: a pool that catches up
+	// after a pause is full for a moment, not its limit.
+	busy := sv.BusyWorkersMax >= sv.Workers
+	if sv.WorkersBusyPct > 0 {
+		u.Utilization = float64(sv.WorkersBusyPct) / 100
+		u.Used = fmt.Sprintf("%.0f%% busy over the step, up to %d of %d at once", float64(sv.WorkersBusyPct), sv.BusyWorkersMax, sv.Workers)
+		busy = u.Utilization >= BusyCPU/100
+	}
 	waiting := sv.QueueMax > 0 || sv.ListenQueueMax > 0
 	if waiting {
 		u.Saturation = fmt.Sprintf("connections waited: pool queue up to %s, accept queue up to %s", units.Int(sv.QueueMax), units.Int(sv.ListenQueueMax))
@@ -251,7 +259,7 @@ func (s Step) workerUse() Use {
 	if s.ClientsStarved > 0 {
 		u.Errors, u.ErrorText = int64(s.ClientsStarved), "clients with no answer"
 	}
-	u.Saturated = sv.BusyWorkersMax >= sv.Workers && (waiting || s.ClientsStarved > 0)
+	u.Saturated = busy && (waiting || s.ClientsStarved > 0)
 	return u
 }
 

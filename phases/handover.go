@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/scalelab/scalelab/driver"
+	"github.com/scalelab/scalelab/servers"
 )
 
 // DriverConfig is the load generator's configuration for one step of the
@@ -37,6 +38,31 @@ func (p *Phase) DriverConfig(clients int, addrs []string) driver.Config {
 		Timeout:           d.Timeout.D(),
 		ConnectTimeout:    d.ConnectTimeout.D(),
 	}
+}
+
+// ServerSpec is the server's configuration for a step: the phase's variant
+// and knobs, listening from addr (host:port) with its statistics on the
+// unix socket stats. The runner hands it to the server as JSON (`scalelab
+// serve --config -`).
+func (p *Phase) ServerSpec(addr, stats string) servers.Spec {
+	c := servers.DefaultConfig()
+	sv := p.Server
+	c.Addr, c.Backlog, c.KeepAlive, c.ReusePort = addr, sv.Backlog, sv.KeepAlive, sv.ReusePort
+	c.Listeners = max(sv.Listeners, 1)
+	if sv.Workers > 0 {
+		c.Workers = sv.Workers
+	}
+	if sv.Queue > 0 {
+		c.Queue = sv.Queue
+	}
+	if sv.ReadTimeout > 0 {
+		c.ReadTimeout = sv.ReadTimeout.D()
+	}
+	if sv.MaxHeaderBytes > 0 {
+		c.MaxHeaderBytes = sv.MaxHeaderBytes
+	}
+	c.AcceptStall, c.AcceptStallEvery = sv.AcceptStall.D(), sv.AcceptStallEvery.D()
+	return servers.Spec{Variant: string(sv.Variant), Config: c, Stats: stats}
 }
 
 // driverFields maps the driver's configuration fields to the phase file's.

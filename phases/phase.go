@@ -110,6 +110,10 @@ type Server struct {
 	ReusePort      bool     `yaml:"reuseport,omitempty"`        // SO_REUSEPORT on each listening socket
 	ReadTimeout    Duration `yaml:"read_timeout,omitempty"`     // 0: none
 	MaxHeaderBytes int      `yaml:"max_header_bytes,omitempty"` // 0: the variant's default
+	// AcceptStall stops the pool's acceptors this long every
+	// AcceptStallEvery (pool only): a pause while connects keep arriving.
+	AcceptStall      Duration `yaml:"accept_stall,omitempty"`
+	AcceptStallEvery Duration `yaml:"accept_stall_every,omitempty"`
 }
 
 // Limits are the OS limits applied inside the phase's network namespace and

@@ -251,6 +251,21 @@ func (c *checker) server(s *Server) {
 		c.errf("server.max_header_bytes", "must be 0 (the variant's default) or between %d and %d, got %d",
 			MinHeaderBytes, MaxHeaderBytes, s.MaxHeaderBytes)
 	}
+	c.acceptStall(s)
+}
+
+// acceptStall checks the pool's accept pauses: a stall needs a period
+// longer than itself.
+func (c *checker) acceptStall(s *Server) {
+	c.duration("server.accept_stall", s.AcceptStall, 0)
+	c.duration("server.accept_stall_every", s.AcceptStallEvery, 0)
+	stalls := c.set("server.accept_stall", s.AcceptStall != 0) || c.set("server.accept_stall_every", s.AcceptStallEvery != 0)
+	switch {
+	case stalls && s.Variant.Known() && !s.Variant.HasWorkers():
+		c.errf("server.accept_stall", "only the pool variant takes accept stalls, not %s", s.Variant)
+	case s.AcceptStall > 0 && s.AcceptStallEvery <= s.AcceptStall:
+		c.errf("server.accept_stall_every", "must be longer than server.accept_stall (%s), got %s", s.AcceptStall, s.AcceptStallEvery)
+	}
 }
 
 // between reports an integer field outside [lo, hi].

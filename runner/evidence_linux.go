@@ -118,6 +118,9 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 		sv.Requests = int64(s.Requests)
 		if b := m.StatsBefore; b != nil {
 			sv.Requests -= int64(b.Requests)
+			if window := s.UptimeS - b.UptimeS; s.Workers > 0 && window > 0 {
+				sv.WorkersBusyPct = units.Percent(100 * (s.BusyWorkerSeconds - b.BusyWorkerSeconds) / (float64(s.Workers) * window))
+			}
 		}
 		if c := m.Change; c != nil && sv.Requests > 0 {
 			sv.CPUPerRequest = units.Micros(c.CPUSeconds * 1e6 / float64(sv.Requests))

@@ -6,20 +6,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/scalelab/scalelab/internal/netns"
-	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/servers"
 )
 
 // How long a server may take to come up and to go down.
@@ -36,45 +36,21 @@ type serverProc struct {
 	log   *tailBuffer
 }
 
-// serverArgs builds the command line of `scalelab serve` for a phase;
-// nofile is the RLIMIT_NOFILE to ask for (0: leave it).
-func serverArgs(p *phases.Phase, addr, statsPath string, nofile int) []string {
-	s := p.Server
-	args := []string{"serve", string(s.Variant),
-		"--addr", addr,
-		"--backlog", strconv.Itoa(s.Backlog),
-		"--keepalive=" + strconv.FormatBool(s.KeepAlive),
-		"--listeners", strconv.Itoa(max(s.Listeners, 1)),
-		"--stats", statsPath,
-	}
-	if s.Workers > 0 {
-		args = append(args, "--workers", strconv.Itoa(s.Workers))
-	}
-	if s.Queue > 0 {
-		args = append(args, "--queue", strconv.Itoa(s.Queue))
-	}
-	if s.ReusePort {
-		args = append(args, "--reuseport")
-	}
-	if s.ReadTimeout > 0 {
-		args = append(args, "--read-timeout", s.ReadTimeout.String())
-	}
-	if s.MaxHeaderBytes > 0 {
-		args = append(args, "--max-header-bytes", strconv.Itoa(s.MaxHeaderBytes))
-	}
-	if nofile > 0 {
-		args = append(args, "--nofile", strconv.Itoa(nofile))
-	}
-	return args
-}
-
-// startServer starts the server inside ns (nil: here), pinned to the
-// server's CPUs, and returns once it printed its addresses and answered a
-// request.
+// startServer starts `scalelab serve --config -` inside ns (nil: here),
+// pinned to the server's CPUs, sets its RLIMIT_NOFILE, hands it the
+// phase's servers.Spec as JSON on its standard input, and returns once it
+// printed its JSON ready line and answered a request on every listener.
 func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPath string, logFile io.Writer) (*serverProc, error) {
-	nofile := env.applied.noFileFor("nofile", "server", env.phase.Limits.NoFile)
-	cmd := exec.Command(env.exe, serverArgs(env.phase, addr, statsPath, nofile)...)
+	input, err := json.Marshal(env.phase.ServerSpec(addr, statsPath))
+	if err != nil {
+		return nil, fmt.Errorf("encode server spec: %w", err)
+	}
+	cmd := exec.Command(env.exe, "serve", "--config", "-")
 	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -86,36 +62,18 @@ func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPat
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	s := &serverProc{proc: proc, log: tail, stats: statsPath}
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logFile, line)
-			if a, ok := strings.CutPrefix(line, "listening on "); ok {
-				s.addrs = append(s.addrs, strings.TrimSpace(a))
-			}
-			if strings.HasPrefix(line, "ready:") && !signalled {
-				signalled = true
-				ready <- nil
-			}
+	if n := env.applied.noFileFor("nofile", "server", env.phase.Limits.NoFile); n > 0 {
+		if err := setNoFile(proc.Pid(), n); err != nil {
+			env.applied.fail(fmt.Sprintf("nofile=%d", env.phase.Limits.NoFile), err.Error())
 		}
-		if !signalled {
-			ready <- errors.New("server exited before it was ready")
-		}
-	}()
-	timer := time.NewTimer(serverStartTimeout)
-	defer timer.Stop()
-	select {
-	case err = <-ready:
-	case <-timer.C:
-		err = fmt.Errorf("server not ready after %s", serverStartTimeout)
-	case <-ctx.Done():
-		err = ctx.Err()
 	}
-	if err == nil && len(s.addrs) == 0 {
-		err = errors.New("server printed no listening address")
+	_, werr := stdin.Write(input)
+	stdin.Close()
+	ready := make(chan error, 1)
+	go s.readReady(stdout, logFile, ready)
+	err = werr
+	if err == nil {
+		err = s.waitReady(ctx, ready)
 	}
 	if err == nil {
 		err = s.probe(ns)
@@ -125,6 +83,44 @@ func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPat
 		return nil, fmt.Errorf("%w%s", err, s.stderrNote())
 	}
 	return s, nil
+}
+
+// readReady logs what the server prints and sends on ready once its JSON
+// ready line came (or an error when it ended without one).
+func (s *serverProc) readReady(stdout io.Reader, logFile io.Writer, ready chan<- error) {
+	sc := bufio.NewScanner(stdout)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		fmt.Fprintf(logFile, "%s\n", line)
+		var r servers.Ready
+		if !signalled && json.Unmarshal(line, &r) == nil && r.Ready {
+			signalled = true
+			s.addrs = r.Addrs
+			ready <- nil
+		}
+	}
+	if !signalled {
+		ready <- errors.New("server exited before it was ready")
+	}
+}
+
+// waitReady waits for the ready line, at most serverStartTimeout.
+func (s *serverProc) waitReady(ctx context.Context, ready <-chan error) error {
+	timer := time.NewTimer(serverStartTimeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case err = <-ready:
+	case <-timer.C:
+		err = fmt.Errorf("server not ready after %s", serverStartTimeout)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err == nil && len(s.addrs) == 0 {
+		err = errors.New("server announced no listening address")
+	}
+	return err
 }
 
 // probe sends one GET / to every listener from inside the namespace and

@@ -52,6 +52,12 @@ type Config struct {
 	// MaxHeaderBytes bounds the request line plus headers; larger requests
 	// are answered 431.
 	MaxHeaderBytes int `json:"max_header_bytes"`
+	// AcceptStall stops the pool's acceptors for this long every
+	// AcceptStallEvery (pool only; 0: never), as a stop-the-world pause or
+	// a blocked accept loop would: connections keep arriving and wait in
+	// the kernel's accept queue, while workers and CPU have room to spare.
+	AcceptStall      time.Duration `json:"accept_stall,omitempty"`
+	AcceptStallEvery time.Duration `json:"accept_stall_every,omitempty"`
 }
 
 // DefaultConfig returns the knobs with their default values.
@@ -104,6 +110,10 @@ func (c Config) Validate() error {
 		return configErr("read_timeout", "must not be negative")
 	case c.MaxHeaderBytes < 256:
 		return configErr("max_header_bytes", "must be at least 256")
+	case c.AcceptStall < 0:
+		return configErr("accept_stall", "must not be negative")
+	case c.AcceptStall > 0 && c.AcceptStallEvery <= c.AcceptStall:
+		return configErr("accept_stall_every", "must be longer than accept_stall (%v), got %v", c.AcceptStall, c.AcceptStallEvery)
 	}
 	return nil
 }

@@ -30,8 +30,13 @@ type Stats struct {
 	errMu     sync.Mutex
 	acceptErr map[string]uint64
 
-	open, openPeak   atomic.Int64
-	busy, busyPeak   atomic.Int64
+	open, openPeak atomic.Int64
+	busy, busyPeak atomic.Int64
+	// busyTime integrates the busy workers over time (worker-seconds), so
+	// their utilization over a window is its change over workers × window.
+	busyMu           sync.Mutex
+	busyTime         time.Duration
+	busyAt           time.Time
 	queue, queuePeak atomic.Int64
 	workers          atomic.Int64
 	queueCap         atomic.Int64
@@ -79,16 +84,37 @@ func (s *Stats) ConnOpened() { raise(&s.openPeak, s.open.Add(1)) }
 func (s *Stats) ConnClosed() { s.open.Add(-1) }
 
 // WorkerBusy marks one more worker busy.
-func (s *Stats) WorkerBusy() { raise(&s.busyPeak, s.busy.Add(1)) }
+func (s *Stats) WorkerBusy() {
+	s.busyMu.Lock()
+	s.integrateBusy(time.Now())
+	raise(&s.busyPeak, s.busy.Add(1))
+	s.busyMu.Unlock()
+}
 
 // WorkerIdle marks one worker idle again.
-func (s *Stats) WorkerIdle() { s.busy.Add(-1) }
+func (s *Stats) WorkerIdle() {
+	s.busyMu.Lock()
+	s.integrateBusy(time.Now())
+	s.busy.Add(-1)
+	s.busyMu.Unlock()
+}
 
-// Enqueued counts a connection put into the pool's queue.
-func (s *Stats) Enqueued() { raise(&s.queuePeak, s.queue.Add(1)) }
+// integrateBusy adds the busy workers since the last change to busyTime
+// (busyMu held).
+func (s *Stats) integrateBusy(now time.Time) {
+	if !s.busyAt.IsZero() {
+		s.busyTime += time.Duration(s.busy.Load()) * now.Sub(s.busyAt)
+	}
+	s.busyAt = now
+}
 
-// Dequeued counts a connection taken out of the pool's queue.
-func (s *Stats) Dequeued() { s.queue.Add(-1) }
+// QueueLength records the length of the pool's queue of accepted
+// connections, as read (len of the channel) right after a connection went
+// in or came out: a gauge that can never read above the queue's capacity.
+func (s *Stats) QueueLength(n int) {
+	s.queue.Store(int64(n))
+	raise(&s.queuePeak, int64(n))
+}
 
 // QueueWaited records how long a connection waited for a worker: from its
 // accept to a worker taking it out of the queue.
@@ -195,9 +221,13 @@ type Snapshot struct {
 	Workers       int64             `json:"workers"`
 	Busy          int64             `json:"busy_workers"`
 	BusyPeak      int64             `json:"busy_workers_peak"`
-	QueueCap      int64             `json:"queue_cap"`
-	QueueLen      int64             `json:"queue_len"`
-	QueuePeak     int64             `json:"queue_len_peak"`
+	// BusyWorkerSeconds is the busy workers integrated over time since
+	// the start (worker-seconds): over a window, its change divided by
+	// workers × the window is the pool's utilization.
+	BusyWorkerSeconds float64 `json:"busy_worker_seconds"`
+	QueueCap          int64   `json:"queue_cap"`
+	QueueLen          int64   `json:"queue_len"`
+	QueuePeak         int64   `json:"queue_len_peak"`
 	// Requests counts the answers written, Responses the same by status
 	// class.
 	Requests  uint64            `json:"requests"`
@@ -222,20 +252,21 @@ type Snapshot struct {
 // caller, which knows the listening sockets.
 func (s *Stats) Snapshot() Snapshot {
 	snap := Snapshot{
-		PID:           os.Getpid(),
-		UptimeS:       time.Since(s.started).Seconds(),
-		Accepted:      s.accepted.Load(),
-		AcceptErrors:  map[string]uint64{},
-		OpenConns:     s.open.Load(),
-		OpenConnsPeak: s.openPeak.Load(),
-		Workers:       s.workers.Load(),
-		Busy:          s.busy.Load(),
-		BusyPeak:      s.busyPeak.Load(),
-		QueueCap:      s.queueCap.Load(),
-		QueueLen:      s.queue.Load(),
-		QueuePeak:     s.queuePeak.Load(),
-		Requests:      s.requests.Load(),
-		Responses:     map[string]uint64{},
+		PID:               os.Getpid(),
+		UptimeS:           time.Since(s.started).Seconds(),
+		Accepted:          s.accepted.Load(),
+		AcceptErrors:      map[string]uint64{},
+		OpenConns:         s.open.Load(),
+		OpenConnsPeak:     s.openPeak.Load(),
+		Workers:           s.workers.Load(),
+		Busy:              s.busy.Load(),
+		BusyPeak:          s.busyPeak.Load(),
+		BusyWorkerSeconds: s.busyWorkerSeconds(),
+		QueueCap:          s.queueCap.Load(),
+		QueueLen:          s.queue.Load(),
+		QueuePeak:         s.queuePeak.Load(),
+		Requests:          s.requests.Load(),
+		Responses:         map[string]uint64{},
 
 		AbandonedResponses: s.abandoned.Load(),
 	}
@@ -253,6 +284,14 @@ func (s *Stats) Snapshot() Snapshot {
 	snap.HandlerMs, snap.HandlerHistogram = s.handler.summary()
 	snap.QueueWaitMs, snap.QueueWaitHistogram = s.queueWait.summary()
 	return snap
+}
+
+// busyWorkerSeconds integrates the busy workers up to now.
+func (s *Stats) busyWorkerSeconds() float64 {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	s.integrateBusy(time.Now())
+	return s.busyTime.Seconds()
 }
 
 // ResetPeaks starts a new measuring period: peaks fall to the current

@@ -16,13 +16,13 @@ import (
 func TestStatsPeaksAndReset(t *testing.T) {
 	s := NewStats()
 	s.SetPool(8, 32)
-	for range 3 {
+	for i := range 3 {
 		s.Accepted()
 		s.ConnOpened()
-		s.Enqueued()
+		s.QueueLength(i + 1)
 	}
-	s.Dequeued()
-	s.Dequeued()
+	s.QueueLength(2)
+	s.QueueLength(1)
 	s.WorkerBusy()
 	s.WorkerBusy()
 	s.WorkerIdle()
@@ -206,5 +206,24 @@ func TestClientGone(t *testing.T) {
 		if got := ClientGone(tt.err); got != tt.want {
 			t.Errorf("ClientGone(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestBusyWorkerSeconds integrates busy workers over time: two workers
+// busy for about 50 ms make about 0.1 worker-seconds.
+func TestBusyWorkerSeconds(t *testing.T) {
+	s := NewStats()
+	s.WorkerBusy()
+	s.WorkerBusy()
+	time.Sleep(50 * time.Millisecond)
+	s.WorkerIdle()
+	s.WorkerIdle()
+	got := s.Snapshot().BusyWorkerSeconds
+	if got < 0.09 || got > 0.5 {
+		t.Errorf("busy worker-seconds %v, want about 0.1", got)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if again := s.Snapshot().BusyWorkerSeconds; again != got {
+		t.Errorf("idle workers added time: %v -> %v", got, again)
 	}
 }

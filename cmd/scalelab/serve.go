@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,18 +23,19 @@ func init() {
 
 // serveFlags are the knobs of `scalelab serve`.
 type serveFlags struct {
-	cfg    servers.Config
-	stats  string
+	spec   servers.Spec
 	nofile int
+	// config is where to read a servers.Spec as JSON ("-": stdin).
+	config string
 	// cpuprofile is where to write a CPU profile of the serving (pprof).
 	cpuprofile string
 }
 
 func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	synopsis := "VARIANT [flags]   (variants: " + strings.Join(variants.Names(), ", ") + ")"
+	synopsis := "VARIANT [flags] | --config FILE|-   (variants: " + strings.Join(variants.Names(), ", ") + ")"
 	fs := newFlagSet("serve", synopsis, stderr)
-	sf := serveFlags{cfg: servers.DefaultConfig()}
-	c := &sf.cfg
+	sf := serveFlags{spec: servers.Spec{Config: servers.DefaultConfig()}}
+	c := &sf.spec.Config
 	fs.StringVar(&c.Addr, "addr", c.Addr, "first listen address host:port (port 0: free ports)")
 	fs.IntVar(&c.Backlog, "backlog", c.Backlog, "listen(2) backlog (the kernel caps it at net.core.somaxconn)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "workers of the pool variant")
@@ -43,8 +45,11 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.BoolVar(&c.ReusePort, "reuseport", c.ReusePort, "set SO_REUSEPORT on listening sockets")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "close connections idle or slow to send a request for this long (0: never)")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest request line + headers; larger ones get 431")
-	fs.StringVar(&sf.stats, "stats", "", "serve statistics on this unix socket path (never on the measured listener)")
+	fs.DurationVar(&c.AcceptStall, "accept-stall", 0, "pool: stop accepting for this long every --accept-stall-every (a pause while connects arrive)")
+	fs.DurationVar(&c.AcceptStallEvery, "accept-stall-every", 0, "pool: the period of the accept stalls")
+	fs.StringVar(&sf.spec.Stats, "stats", "", "serve statistics on this unix socket path (never on the measured listener)")
 	fs.IntVar(&sf.nofile, "nofile", 0, "set RLIMIT_NOFILE (soft and hard) to this before listening (0: leave it)")
+	fs.StringVar(&sf.config, "config", "", "read the variant and its knobs as JSON (a servers.Spec) from FILE or - (stdin), and print a JSON ready line")
 	fs.StringVar(&sf.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving to this file, for go tool pprof")
 
 	variant := ""
@@ -59,15 +64,24 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	if variant == "" {
-		fs.Usage()
-		return errUsage
-	}
-	if _, err := variants.Lookup(variant); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	if err := sf.cfg.Validate(); err != nil {
-		return fmt.Errorf("serve: %w", err)
+	if sf.config != "" {
+		if variant != "" {
+			return fmt.Errorf("serve: --config gives the variant; do not name one (%q) too", variant)
+		}
+		spec, err := readSpec(sf.config)
+		if err != nil {
+			return fmt.Errorf("serve: --config %s: %w", sf.config, err)
+		}
+		sf.spec = spec
+	} else {
+		if variant == "" {
+			fs.Usage()
+			return errUsage
+		}
+		sf.spec.Variant = variant
+		if err := variants.Check(sf.spec); err != nil {
+			return fmt.Errorf("serve: %s", flagError(err))
+		}
 	}
 	if sf.nofile < 0 {
 		return errors.New("serve: --nofile must not be negative")
@@ -77,7 +91,35 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 			return fmt.Errorf("serve: --nofile: %w", err)
 		}
 	}
-	return serve(ctx, stdout, variant, sf)
+	return serve(ctx, stdout, sf)
+}
+
+// readSpec reads a servers.Spec from path ("-": stdin) and checks it.
+func readSpec(path string) (servers.Spec, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return servers.Spec{}, err
+		}
+		defer f.Close()
+		r = f
+	}
+	spec, err := servers.ReadSpec(r)
+	if err != nil {
+		return spec, err
+	}
+	return spec, variants.Check(spec)
+}
+
+// flagError names the flag of a knob that has no sensible value:
+// "backlog: must be at least 1" becomes "--backlog must be at least 1".
+func flagError(err error) string {
+	var ce *servers.ConfigError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	return "--" + strings.ReplaceAll(ce.Field, "_", "-") + " " + ce.Msg
 }
 
 // setNoFile sets the soft and the hard RLIMIT_NOFILE of this process. Both,
@@ -90,56 +132,75 @@ func setNoFile(n int) error {
 	return nil
 }
 
-func serve(ctx context.Context, stdout io.Writer, variant string, sf serveFlags) error {
+// serve runs the spec's server until ctx ends. With --config it prints one
+// JSON servers.Ready line once it serves; by hand, a line per listener.
+func serve(ctx context.Context, stdout io.Writer, sf serveFlags) error {
+	spec := sf.spec
 	st := servers.NewStats()
-	srv, err := variants.New(variant, sf.cfg, st)
+	srv, err := variants.New(spec.Variant, spec.Config, st)
 	if err != nil {
-		return fmt.Errorf("serve %s: %w", variant, err)
+		return fmt.Errorf("serve %s: %w", spec.Variant, err)
 	}
 	if err := srv.Start(); err != nil {
-		return fmt.Errorf("serve %s: %w", variant, err)
+		return fmt.Errorf("serve %s: %w", spec.Variant, err)
 	}
-	if sf.stats != "" {
-		ch, err := servers.ServeStats(sf.stats, variant, st, func() []servers.ListenQueue {
-			var qs []servers.ListenQueue
-			for _, fd := range srv.ListenerFDs() {
-				if q, err := servers.QueueOf(fd); err == nil {
-					qs = append(qs, q)
-				}
-			}
+	shutdown := func() error {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+	if spec.Stats != "" {
+		ch, err := servers.ServeStats(spec.Stats, spec.Variant, st, func() []servers.ListenQueue {
+			qs, _ := servers.ListenQueues(srv.ListenerFDs())
 			return qs
 		})
 		if err != nil {
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(shutdownCtx)
-			return fmt.Errorf("serve %s: %w", variant, err)
+			_ = shutdown()
+			return fmt.Errorf("serve %s: %w", spec.Variant, err)
 		}
 		defer ch.Close()
-		fmt.Fprintf(stdout, "stats on %s\n", sf.stats)
-	}
-	for _, a := range srv.Addrs() {
-		fmt.Fprintf(stdout, "listening on %s\n", a)
 	}
 	if sf.cpuprofile != "" {
 		stop, err := startCPUProfile(sf.cpuprofile)
 		if err != nil {
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(shutdownCtx)
-			return fmt.Errorf("serve %s: %w", variant, err)
+			_ = shutdown()
+			return fmt.Errorf("serve %s: %w", spec.Variant, err)
 		}
 		defer stop()
 	}
-	fmt.Fprintf(stdout, "ready: %s serving until SIGINT or SIGTERM\n", variant)
-	<-ctx.Done()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("serve %s: shutdown: %w", variant, err)
+	if err := announce(stdout, sf, srv.Addrs()); err != nil {
+		_ = shutdown()
+		return fmt.Errorf("serve %s: %w", spec.Variant, err)
 	}
-	fmt.Fprintf(stdout, "stopped: %s\n", variant)
+	<-ctx.Done()
+	if err := shutdown(); err != nil {
+		return fmt.Errorf("serve %s: shutdown: %w", spec.Variant, err)
+	}
+	if sf.config == "" {
+		fmt.Fprintf(stdout, "stopped: %s\n", spec.Variant)
+	}
 	return nil
+}
+
+// announce says that the server serves: a JSON servers.Ready line for the
+// runner (--config), or readable lines for a person.
+func announce(w io.Writer, sf serveFlags, addrs []string) error {
+	if sf.config != "" {
+		line, err := json.Marshal(servers.Ready{Ready: true, Variant: sf.spec.Variant, Addrs: addrs, Stats: sf.spec.Stats, PID: os.Getpid()})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", line)
+		return err
+	}
+	if sf.spec.Stats != "" {
+		fmt.Fprintf(w, "stats on %s\n", sf.spec.Stats)
+	}
+	for _, a := range addrs {
+		fmt.Fprintf(w, "listening on %s\n", a)
+	}
+	_, err := fmt.Fprintf(w, "ready: %s serving until SIGINT or SIGTERM\n", sf.spec.Variant)
+	return err
 }
 
 // startCPUProfile starts writing a CPU profile to path; the returned

@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
@@ -49,14 +50,17 @@ type server struct {
 
 	ls    []*servers.Listener
 	queue chan queued
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	// holding counts acceptors holding a connection they wait to queue.
+	holding atomic.Int64
+	stop    chan struct{}
+	wg      sync.WaitGroup
 
 	mu      sync.Mutex
 	conns   map[*net.TCPConn]struct{}
 	closing bool
 
 	started      bool
+	began        time.Time // the start, from which accept stalls are timed
 	shutdownOnce sync.Once
 }
 
@@ -88,6 +92,7 @@ func (s *server) Start() error {
 		return fmt.Errorf("pool: %w", err)
 	}
 	s.started = true
+	s.began = time.Now()
 	s.ls = ls
 	s.queue = make(chan queued, s.cfg.Queue)
 	s.stop = make(chan struct{})
@@ -135,8 +140,8 @@ func (s *server) Shutdown(ctx context.Context) error {
 	for {
 		select {
 		case <-s.queue: // closed above; only the gauge is left to settle
-			s.st.Dequeued()
 		default:
+			s.st.QueueLength(s.waiting())
 			return nil
 		}
 	}
@@ -159,17 +164,25 @@ func (s *server) accept(l *servers.Listener) {
 			continue
 		}
 		backoff.Reset()
+		if !s.stall() {
+			c.Close()
+			return
+		}
 		accepted := time.Now()
 		s.st.Accepted()
 		if !s.track(c) {
 			c.Close()
 			return
 		}
-		s.st.Enqueued()
+		s.holding.Add(1)
+		s.st.QueueLength(s.waiting())
 		select {
 		case s.queue <- queued{c, accepted}:
+			s.holding.Add(-1)
+			s.st.QueueLength(s.waiting())
 		case <-s.stop:
-			s.st.Dequeued()
+			s.holding.Add(-1)
+			s.st.QueueLength(s.waiting())
 			s.release(c)
 			return
 		}
@@ -186,7 +199,7 @@ func (s *server) work() {
 		case <-s.stop:
 			return
 		case q := <-s.queue:
-			s.st.Dequeued()
+			s.st.QueueLength(s.waiting())
 			s.st.QueueWaited(time.Since(q.accepted))
 			s.st.WorkerBusy()
 			_ = cs.Serve(q.c)
@@ -195,6 +208,25 @@ func (s *server) work() {
 		}
 	}
 }
+
+// stall sleeps out the accept stall window the acceptor is in, if any
+// (Config.AcceptStall): windows open every AcceptStallEvery from the
+// server's start. It reports false when the server stopped meanwhile.
+func (s *server) stall() bool {
+	stall, every := s.cfg.AcceptStall, s.cfg.AcceptStallEvery
+	if stall <= 0 || every <= 0 {
+		return true
+	}
+	into := time.Since(s.began) % every
+	if into >= stall {
+		return true
+	}
+	return s.pause(stall - into)
+}
+
+// waiting is the number of accepted connections waiting for a worker:
+// those in the queue, and those an acceptor holds while the queue is full.
+func (s *server) waiting() int { return len(s.queue) + int(s.holding.Load()) }
 
 // stopping reports whether Shutdown was called.
 func (s *server) stopping() bool { return lifecycle.Closed(s.stop) }

@@ -226,3 +226,41 @@ func TestQueueWait(t *testing.T) {
 		t.Error("no queue-wait histogram in the snapshot")
 	}
 }
+
+// TestAcceptStall: with the acceptors stopped for 1 s every 10 s from the
+// server's start, a connection made just after the start is accepted, and
+// answered, only when the window ends; the accept queue holds it meanwhile.
+func TestAcceptStall(t *testing.T) {
+	race.Skip(t)
+	cfg := servertest.Config()
+	cfg.AcceptStall, cfg.AcceptStallEvery = time.Second, 10*time.Second
+	cfg.KeepAlive = false
+	r := servertest.Start(t, "pool", cfg)
+	start := time.Now()
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// The server started well under 700 ms before the connect.
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("answered after %v, inside the 1 s stall that began at the start", took)
+	}
+}
+
+func TestAcceptStallNeedsALongerPeriod(t *testing.T) {
+	cfg := servertest.Config()
+	cfg.AcceptStall, cfg.AcceptStallEvery = time.Second, time.Second
+	if _, err := pool.New(cfg, servers.NewStats()); err == nil {
+		t.Fatal("a stall as long as its period was accepted")
+	}
+}
