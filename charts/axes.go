@@ -108,7 +108,7 @@ func (lt logTicks) Ticks(min, max float64) []plot.Tick {
 
 // numTicks labels a linear axis at a round step (1, 2 or 5 times a power
 // of ten) giving about four to seven labels, with thousands separators and just
-// enough decimals, and unlabelled minor ticks between them.
+// enough decimals, and an unlabelled minor tick halfway between them.
 type numTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -117,10 +117,7 @@ func (numTicks) Ticks(min, max float64) []plot.Tick {
 		return nil
 	}
 	step := niceStep((max - min) / 6)
-	minor := step / 5
-	if m := step / math.Pow(10, math.Floor(math.Log10(step))); m == 2 {
-		minor = step / 4
-	}
+	minor := step / 2
 	d := tickDecimals(step)
 	var ticks []plot.Tick
 	for i := math.Ceil(min / minor); i*minor <= max*(1+1e-12)+1e-12; i++ {

@@ -19,6 +19,8 @@ import (
 // Chart is one figure: one or more plots stacked top to bottom, sharing
 // their x axis, each with its legend in a strip on the right so that a
 // legend never covers data. It is drawn at the fixed size Width × Height.
+// Rendering a chart briefly changes its plots, so one chart must not be
+// rendered from two goroutines at once.
 type Chart struct {
 	name   string // the kind of chart, for errors
 	title  string // centred over the whole chart

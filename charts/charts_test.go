@@ -139,6 +139,13 @@ func render(t *testing.T, c *Chart, err error) string {
 	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatal("PNG output is not a PNG")
 	}
+	again, err := c.SVG()
+	if err != nil {
+		t.Fatalf("SVG again: %v", err)
+	}
+	if !bytes.Equal(svg, again) {
+		t.Fatal("rendering the chart changed it: a second SVG differs from the first")
+	}
 	return string(svg)
 }
 
@@ -201,6 +208,11 @@ func TestEdgeCases(t *testing.T) {
 		}, []string{"not measured", "0% (0 of 5)"}},
 		{"ladder/empty", func() (*Chart, error) { return LadderChart(Ladder{}) }, []string{"no phases run"}},
 		{"ladder/one", func() (*Chart, error) { return LadderChart(Ladder{Rungs: ladder.Rungs[:1]}) }, []string{"port"}},
+		{"long labels", func() (*Chart, error) {
+			long := phase6
+			long.Label = strings.Repeat("a very long label ", 10)
+			return CompareThroughputChart(long, long)
+		}, []string{"A: a very long label a very long l…", "Throughput and success vs clients: A vs B"}},
 		{"ladder/failed", func() (*Chart, error) {
 			return LadderChart(Ladder{Rungs: []Rung{{Phase: 1, Name: "naive", RPS: 0, Limit: "fd"}, {Phase: 2, Name: "pool", RPS: nan}, {Phase: 3, Name: "x", RPS: 1234}}})
 		}, []string{"2 phases without throughput", "none named"}},

@@ -62,7 +62,7 @@ var seriesColors = []color.Color{colBlue, colOrange, colGreen, colRed, colPurple
 // 1 s or 3 s later. Those land in bins of their own, far right of the main
 // hump, next to the marked 1 s and 3 s lines, however few they are.
 func ConnectChart(in Connect) (*Chart, error) {
-	title := "Connect time: " + in.Label
+	title := "Connect time: " + clip(in.Label, maxTitleLabel)
 	p := newPlot()
 	lo, hi := math.Inf(1), 0.0
 	for si, s := range in.Series {
@@ -94,7 +94,7 @@ func ConnectChart(in Connect) (*Chart, error) {
 		}
 		c := seriesColors[i%len(seriesColors)]
 		if total == 0 {
-			p.Legend.Add(s.Label + ": no connects")
+			p.Legend.Add(clip(s.Label, maxLegendLabel) + ": no connects")
 			continue
 		}
 		for _, n := range bins {
@@ -107,7 +107,7 @@ func ConnectChart(in Connect) (*Chart, error) {
 		l.LineStyle = lineStyle(c, 1.5, false)
 		p.Add(l)
 		drawn++
-		name := s.Label + ": " + units.Int(total) + " connects"
+		name := clip(s.Label, maxLegendLabel) + ": " + units.Int(total) + " connects"
 		if slow > 0 {
 			name += ", " + units.Int(slow) + " ≥ 1 s"
 		}

@@ -29,7 +29,7 @@ func LadderChart(in Ladder) (*Chart, error) {
 	n := len(in.Rungs)
 	title := "The ladder: best throughput per phase"
 	if in.Label != "" {
-		title += ", " + in.Label
+		title += ", " + clip(in.Label, maxTitleLabel)
 	}
 	p := newPlot()
 	rps := make([]float64, n)
@@ -39,10 +39,11 @@ func LadderChart(in Ladder) (*Chart, error) {
 			return nil, fmt.Errorf("charts: ladder chart of %q: rung %d (%s): phase %d: must be at least 1", in.Label, i+1, r.Name, r.Phase)
 		}
 		rps[i] = r.RPS
-		names[i] = units.Int(r.Phase) + "\n" + r.Name
-		if len(r.Name) > 10 { // too wide for its bar: break after a dash
-			names[i] = units.Int(r.Phase) + "\n" + strings.ReplaceAll(r.Name, "-", "-\n")
+		name := clip(r.Name, 20)
+		if len(name) > 10 { // too wide for its bar: break after a dash
+			name = strings.ReplaceAll(name, "-", "-\n")
 		}
+		names[i] = units.Int(r.Phase) + "\n" + name
 	}
 	lo, hi, _ := decadeRange(100, rps...)
 	hi = math.Max(lo*10, maxOf(rps...)*2)
@@ -65,10 +66,12 @@ func LadderChart(in Ladder) (*Chart, error) {
 		if limit == "" {
 			limit = "none named"
 		}
-		b.Labels = append(b.Labels, limit+"\n"+units.Rate(r.RPS))
+		value := units.Rate(r.RPS)
 		if !positive(rps[i]) {
+			value = "no throughput"
 			dropped++
 		}
+		b.Labels = append(b.Labels, limit+"\n"+value)
 	}
 	p.Add(b)
 	setLogAxis(&p.Y, lo, hi)

@@ -35,7 +35,7 @@ func LatencyChart(s Sweep) (*Chart, error) {
 		return nil, err
 	}
 	runs := []run{{name: s.Label, sweep: s, pts: pts}}
-	return latency("Latency percentiles vs clients: "+s.Label, runs, []percentile{p50, p90, p99, p999})
+	return latency("Latency percentiles vs clients: "+clip(s.Label, maxTitleLabel), runs, []percentile{p50, p90, p99, p999})
 }
 
 // CompareLatencyChart draws the p50, p99 and p99.9 latency of two sweeps on

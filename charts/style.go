@@ -89,6 +89,23 @@ func newLegend() plot.Legend {
 	return l
 }
 
+// Longest labels drawn, in characters: a longer one is cut with "…" so
+// that it cannot push the data off the chart.
+const (
+	maxTitleLabel  = 48 // a run's label in a title
+	maxLegendLabel = 32 // a run's or series' label in a legend
+	maxAxisLabel   = 24 // a resource's name on the axis
+)
+
+// clip cuts s to n characters, ending it with "…" when it was longer.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 // lineStyle returns a solid or dashed line style.
 func lineStyle(c color.Color, width float64, dashed bool) draw.LineStyle {
 	s := draw.LineStyle{Color: c, Width: vg.Points(width)}

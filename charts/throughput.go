@@ -32,7 +32,7 @@ func ThroughputChart(s Sweep) (*Chart, error) {
 		return nil, err
 	}
 	runs := []run{{name: "throughput", sweep: s, pts: pts, color: colBlue, shape: draw.CircleGlyph{}}}
-	return throughput("Throughput and success vs clients: "+s.Label, runs, true)
+	return throughput("Throughput and success vs clients: "+clip(s.Label, maxTitleLabel), runs, true)
 }
 
 // CompareThroughputChart draws the throughput and success of two sweeps on
@@ -56,8 +56,8 @@ func compareRuns(kind string, a, b Sweep) ([]run, error) {
 		return nil, err
 	}
 	return []run{
-		{name: "A: " + a.Label, sweep: a, pts: pa, color: colBlue, shape: draw.CircleGlyph{}},
-		{name: "B: " + b.Label, sweep: b, pts: pb, color: colRed, dashed: true, shape: draw.TriangleGlyph{}},
+		{name: "A: " + clip(a.Label, maxLegendLabel), sweep: a, pts: pa, color: colBlue, shape: draw.CircleGlyph{}},
+		{name: "B: " + clip(b.Label, maxLegendLabel), sweep: b, pts: pb, color: colRed, dashed: true, shape: draw.TriangleGlyph{}},
 	}, nil
 }
 

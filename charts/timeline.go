@@ -26,7 +26,7 @@ func TimelineChart(in Timeline) (*Chart, error) {
 			return nil, fmt.Errorf("charts: timeline chart of %q: second %d: t %d: must not be negative", in.Label, i+1, s.T)
 		}
 	}
-	title := "Per-second timeline: " + in.Label
+	title := "Per-second timeline: " + clip(in.Label, maxTitleLabel)
 	if in.Clients > 0 {
 		title += ", " + units.Clients(in.Clients)
 	}

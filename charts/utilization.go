@@ -35,7 +35,7 @@ func UtilizationChart(in Utilization) (*Chart, error) {
 	}
 	neck := bottleneck(in, pcts)
 
-	title := "Resource utilization: " + in.Label
+	title := "Resource utilization: " + clip(in.Label, maxTitleLabel)
 	if in.Clients > 0 {
 		title += ", " + units.Clients(in.Clients)
 	}
@@ -54,7 +54,7 @@ func UtilizationChart(in Utilization) (*Chart, error) {
 	names := make([]string, n)
 	for i, r := range in.Resources {
 		j := n - 1 - i // the first resource on top
-		names[j] = r.Name
+		names[j] = clip(r.Name, maxAxisLabel)
 		b.Values[j], b.Labels[j], b.Colors[j] = pcts[i], resourceLabel(r, pcts[i]), barColor(i == neck, pcts[i])
 		if i == neck {
 			b.Strong = j
@@ -72,7 +72,7 @@ func UtilizationChart(in Utilization) (*Chart, error) {
 		p.Add(centerNote{"no resources measured"})
 	}
 	if neck >= 0 {
-		p.Legend.Add("bottleneck: "+in.Resources[neck].Name, thumb{fill: &draw.LineStyle{Color: colRed}})
+		p.Legend.Add("bottleneck: "+clip(in.Resources[neck].Name, maxLegendLabel), thumb{fill: &draw.LineStyle{Color: colRed}})
 	}
 	satur := thumb{fill: &draw.LineStyle{Color: colOrange}}
 	p.Legend.Add("saturated: ≥ "+units.WholePct(SaturatedPct), satur)
