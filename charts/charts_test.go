@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"strconv"
 	"testing"
 
 	"github.com/scalelab/scalelab/internal/golden"
+	"github.com/scalelab/scalelab/units"
 )
 
 // connectFixture reads connect histograms of testdata (base64, as the
@@ -25,14 +27,18 @@ func connectFixture(t *testing.T, label string, files ...string) Connect {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		// phase05-connect-500 -> "500 clients"
-		name := f[strings.LastIndex(f, "-")+1:]
-		if strings.HasPrefix(name, "t") { // busy-phase05-connect-1000-t3
-			rest := strings.TrimSuffix(f, "-"+name)
-			name = rest[strings.LastIndex(rest, "-")+1:] + " clients, trial " + strings.TrimPrefix(name, "t")
-		} else {
-			name += " clients"
+		// phase05-connect-500 -> "500 clients";
+		// busy-phase05-connect-1000-t3 -> "1,000 clients, trial 3"
+		parts := strings.Split(f, "-")
+		trial := ""
+		if last := parts[len(parts)-1]; strings.HasPrefix(last, "t") {
+			trial, parts = ", trial "+strings.TrimPrefix(last, "t"), parts[:len(parts)-1]
 		}
+		n, err := strconv.Atoi(parts[len(parts)-1])
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		name := units.Clients(n) + trial
 		in.Series = append(in.Series, Distribution{Label: name, Buckets: bs})
 	}
 	return in
@@ -65,7 +71,7 @@ func goldenCharts(t *testing.T) []struct {
 		// previews only
 		{"throughput-phase3-trials", false, func() (*Chart, error) { return ThroughputChart(phase3Trials) }, []string{"breaking point: 16 clients (cpu)"}},
 		{"throughput-phase1", false, func() (*Chart, error) { return ThroughputChart(phase1) }, []string{"breaking point: 1 client (port)"}},
-		{"connect-busy", false, func() (*Chart, error) { return ConnectChart(busy) }, []string{"1000 clients, trial 3"}},
+		{"connect-busy", false, func() (*Chart, error) { return ConnectChart(busy) }, []string{"1,000 clients, trial 3"}},
 		{"timeline-phase5", false, func() (*Chart, error) { return TimelineChart(phase5Timeline) }, nil},
 		{"utilization-phase1", false, func() (*Chart, error) { return UtilizationChart(phase1Util) }, []string{"bottleneck: ephemeral ports"}},
 		{"compare-latency-trials", false, func() (*Chart, error) { return CompareLatencyChart(phase5, phase5Trials) }, nil},
