@@ -233,3 +233,27 @@ func whoseCostRose(before, after []int, steps []Step) string {
 	}
 	return fmt.Sprintf("the driver's CPU per request rose %+.0f%% (%s -> %s)", 100*rd, units.Micros(db), units.Micros(da))
 }
+
+// InDoubt lists the client counts that need another trial, by a rule
+// fixed before any data is seen: a level that did not break, whose
+// throughput moved more than NoiseMargin from the level it is compared
+// with but not significantly, is in doubt, and so is that other level
+// (more samples on both sides may decide it). Breaks need no more trials:
+// their evidence is absolute.
+func InDoubt(levels []Level) []int {
+	doubt := map[int]bool{}
+	for _, l := range levels {
+		v := l.Versus
+		if v == nil || l.State == Dropped || v.Claim == ClaimSignificant || math.Abs(v.Delta) <= NoiseMargin {
+			continue
+		}
+		doubt[l.Clients], doubt[v.Clients] = true, true
+	}
+	var out []int
+	for _, l := range levels {
+		if doubt[l.Clients] {
+			out = append(out, l.Clients)
+		}
+	}
+	return out
+}

@@ -190,3 +190,23 @@ func TestAdviceNeverSuggestsTheVariantInUse(t *testing.T) {
 		t.Errorf("fasthttp: %q", got)
 	}
 }
+
+func TestInDoubt(t *testing.T) {
+	steps := append(trials(10, 10, 90000, 91000), trials(50, 10, 80000, 81500)...) // -11%, 2 vs 2: cannot tell yet
+	steps = append(steps, trials(200, 10, 80500, 81000)...)                         // within the margin of 10's best? -11% too
+	levels := Levels(steps, judgeAll(steps))
+	got := InDoubt(levels)
+	if len(got) != 3 || got[0] != 10 || got[1] != 50 || got[2] != 200 {
+		t.Errorf("in doubt %v, want [10 50 200]", got)
+	}
+	// With 4 trials each the fall is significant: nothing is in doubt.
+	steps = append(trials(10, 10, 90000, 91000, 90500, 89800), trials(50, 10, 80000, 81500, 80200, 80900)...)
+	if got := InDoubt(Levels(steps, judgeAll(steps))); len(got) != 0 {
+		t.Errorf("in doubt %v after 4 trials each", got)
+	}
+	// A change within the noise margin is not worth more trials.
+	steps = append(trials(10, 10, 90000), trials(50, 10, 88000)...)
+	if got := InDoubt(Levels(steps, judgeAll(steps))); len(got) != 0 {
+		t.Errorf("in doubt %v for a 2%% change", got)
+	}
+}

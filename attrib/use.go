@@ -243,11 +243,10 @@ func (s Step) workerUse() Use {
 	u := Use{Utilization: ratio(float64(sv.BusyWorkersMax), float64(sv.Workers)), Used: fmt.Sprintf("%d of %d busy", sv.BusyWorkersMax, sv.Workers)}
 	// Busy over the step, not only at a peak: a pool that catches up
 	// after a pause is full for a moment, not its limit.
-	busy := sv.BusyWorkersMax >= sv.Workers
+	busy := s.workersBusy()
 	if sv.WorkersBusyPct > 0 {
 		u.Utilization = float64(sv.WorkersBusyPct) / 100
 		u.Used = fmt.Sprintf("%.0f%% busy over the step, up to %d of %d at once", float64(sv.WorkersBusyPct), sv.BusyWorkersMax, sv.Workers)
-		busy = u.Utilization >= BusyCPU/100
 	}
 	waiting := sv.QueueMax > 0 || sv.ListenQueueMax > 0
 	if waiting {
@@ -266,6 +265,18 @@ func (s Step) workerUse() Use {
 func (s Step) poolQueueUse() Use {
 	sv := s.Server
 	u := Use{Utilization: ratio(float64(sv.QueueMax), float64(sv.QueueCap)), Used: fmt.Sprintf("%s of %s", units.Int(sv.QueueMax), units.Int(sv.QueueCap))}
-	u.Saturated = u.Utilization >= FullQueue
+	// A queue waits for busy workers: full while the workers were idle
+	// most of the step, it only caught a burst (after a pause, say).
+	u.Saturated = u.Utilization >= FullQueue && s.workersBusy()
 	return u
+}
+
+// workersBusy says whether the pool's workers were busy: over the step
+// when that was measured, else at their peak.
+func (s Step) workersBusy() bool {
+	sv := s.Server
+	if sv.WorkersBusyPct > 0 {
+		return float64(sv.WorkersBusyPct) >= BusyCPU
+	}
+	return sv.Workers > 0 && sv.BusyWorkersMax >= sv.Workers
 }

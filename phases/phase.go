@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scalelab/scalelab/attrib"
+	"github.com/scalelab/scalelab/driver"
 )
 
 // Schema is the value every phase file carries in its schema field.
@@ -144,22 +145,40 @@ type Driver struct {
 
 // Sweep lists the client counts to run, each Trials times.
 type Sweep struct {
+	// Clients are the client counts, in increasing order.
 	Clients []int `yaml:"clients,flow"`
-	Trials  int   `yaml:"trials"`
+	// Trials is how many times every client count runs (each a sample: a
+	// fresh namespace and server), interleaved across the counts.
+	Trials int `yaml:"trials"`
+	// MaxTrials (default Trials) lets the runner add trials where a
+	// relative verdict is in doubt, by a rule fixed before any data is
+	// seen (attrib.InDoubt), up to this many per client count.
+	MaxTrials int `yaml:"max_trials,omitempty"`
 }
 
-// Steps returns the number of measured steps the sweep runs.
+// Steps returns the number of measured steps the sweep runs at least.
 func (s Sweep) Steps() int { return len(s.Clients) * s.Trials }
 
-// Estimate returns how long the phase should take: for every step, warmup
-// plus duration plus StepOverhead. Steps bounded by requests_per_client are
-// counted at their timeout, an upper bound.
+// MaxSteps returns the number of measured steps the sweep runs at most.
+func (s Sweep) MaxSteps() int { return len(s.Clients) * max(s.Trials, s.MaxTrials) }
+
+// Estimate returns how long the phase should take with its minimum trials:
+// for every step, warmup plus duration plus StepOverhead. Steps bounded by
+// requests_per_client are counted at the driver's time limit for them, an
+// upper bound.
 func (p *Phase) Estimate() time.Duration {
+	return p.stepTime() * time.Duration(p.Sweep.Steps())
+}
+
+// EstimateMax is Estimate with every trial MaxTrials allows.
+func (p *Phase) EstimateMax() time.Duration {
+	return p.stepTime() * time.Duration(p.Sweep.MaxSteps())
+}
+
+func (p *Phase) stepTime() time.Duration {
 	per := p.Driver.Warmup.D() + StepOverhead
 	if p.Driver.Duration > 0 {
-		per += p.Driver.Duration.D()
-	} else {
-		per += p.Driver.Timeout.D() * time.Duration(p.Driver.RequestsPerClient)
+		return per + p.Driver.Duration.D()
 	}
-	return per * time.Duration(p.Sweep.Steps())
+	return per + driver.DefaultCountTimeLimit
 }

@@ -204,7 +204,7 @@ func TestDefaults(t *testing.T) {
 		Limits: Limits{DriverNoFile: DefaultDriverNoFile},
 		Driver: Driver{Path: "/", KeepAlive: true, Duration: Duration(DefaultDuration), Warmup: Duration(DefaultWarmup),
 			Timeout: Duration(DefaultTimeout), ConnectTimeout: Duration(DefaultTimeout), Pipeline: 1},
-		Sweep:            Sweep{Clients: []int{20, 50}, Trials: 1},
+		Sweep:            Sweep{Clients: []int{20, 50}, Trials: 1, MaxTrials: 1},
 		SuccessThreshold: DefaultSuccessThreshold,
 		Source:           "min.yaml",
 	}

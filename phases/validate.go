@@ -80,6 +80,7 @@ func (p *Phase) fillDefaults(has func(path string) bool) {
 	s, d := &p.Server, &p.Driver
 	orDefault(has, "success_threshold", &p.SuccessThreshold, DefaultSuccessThreshold)
 	orDefault(has, "sweep.trials", &p.Sweep.Trials, DefaultTrials)
+	orDefault(has, "sweep.max_trials", &p.Sweep.MaxTrials, p.Sweep.Trials)
 	orDefault(has, "server.keepalive", &s.KeepAlive, DefaultKeepAlive && s.Variant != VariantNaive)
 	orDefault(has, "server.backlog", &s.Backlog, DefaultBacklog)
 	orDefault(has, "server.listeners", &s.Listeners, DefaultListeners)
@@ -407,7 +408,7 @@ func (c *checker) sweep(s *Sweep) {
 		c.errf("sweep.clients", "empty; list the client counts to run, e.g. [10, 50, 100]")
 	case len(s.Clients) > MaxSweepClients:
 		c.errf("sweep.clients", "%d client counts; at most %d (each is a step of the run)", len(s.Clients), MaxSweepClients)
-		s = &Sweep{Trials: s.Trials} // their own checks would only repeat this
+		s = &Sweep{Trials: s.Trials, MaxTrials: s.MaxTrials} // their own checks would only repeat this
 	}
 	for i, n := range s.Clients {
 		path := fmt.Sprintf("sweep.clients[%d]", i)
@@ -419,4 +420,7 @@ func (c *checker) sweep(s *Sweep) {
 		}
 	}
 	c.between("sweep.trials", s.Trials, 1, MaxTrials)
+	if s.Trials >= 1 && s.Trials <= MaxTrials && (s.MaxTrials < s.Trials || s.MaxTrials > MaxTrials) {
+		c.errf("sweep.max_trials", "must be between sweep.trials (%d) and %d, got %d", s.Trials, MaxTrials, s.MaxTrials)
+	}
 }

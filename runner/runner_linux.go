@@ -110,20 +110,38 @@ func newRun(p *phases.Phase, opt Options) (*run, error) {
 // sweep runs the steps of the sweep until one fails or ctx ends. Trials
 // are interleaved: every client count once, then every count again, so
 // that a drift of the machine does not look like an effect of clients.
+// After sweep.trials rounds, up to sweep.max_trials, another round runs
+// the client counts whose relative verdict is in doubt (attrib.InDoubt, a
+// rule fixed before the data).
 func (r *run) sweep(ctx context.Context) {
-	index := 0
-	for trial := 1; trial <= r.phase.Sweep.Trials; trial++ {
-		for _, clients := range r.phase.Sweep.Clients {
+	sw := r.phase.Sweep
+	index, counts := 0, sw.Clients
+	for round := 1; round <= max(sw.Trials, sw.MaxTrials) && len(counts) > 0; round++ {
+		if round > sw.Trials {
+			counts = attrib.InDoubt(r.card.Levels)
+			if len(counts) > 0 {
+				fmt.Fprintf(r.log, "  another trial where the verdict is in doubt: %s clients\n", intList(counts))
+			}
+		}
+		for _, clients := range counts {
 			if ctx.Err() != nil {
 				r.stop(scorecards.StatusInterrupted, fmt.Errorf("interrupted before %s", units.Clients(clients)))
 				return
 			}
 			index++
-			if !r.step(ctx, clients, trial, index) {
+			if !r.step(ctx, clients, round, index) {
 				return
 			}
 		}
 	}
+}
+
+func intList(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = units.Int(n)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // step measures and records one step; it reports whether the sweep goes on.
