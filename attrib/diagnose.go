@@ -160,7 +160,7 @@ func (s Step) chain(root Resource, saturated map[Resource]Use) (links []string, 
 		}
 		links = append(links, link)
 	}
-	if s.ClientsStarved > 0 {
+	if s.ClientsStarved > 0 && root != Workers && root != ServerFDs { // their own evidence says it
 		links = append(links, fmt.Sprintf("%s of %s clients got no answer", units.Int(s.ClientsStarved), units.Int(s.Clients)))
 	}
 	g := s.Goodput()

@@ -27,7 +27,11 @@ func (st Step) Facts() []string {
 	if sv.Backlog > 0 {
 		server += fmt.Sprintf(", accept queue up to %s of %s", units.Int(sv.ListenQueueMax), units.Int(sv.Backlog))
 	}
-	server += fmt.Sprintf(", handler p99 %s ms", units.MSValue(float64(sv.HandlerMS.P99)))
+	if sv.Requests > 0 {
+		server += fmt.Sprintf(", handler p99 %s ms", units.MSValue(float64(sv.HandlerMS.P99)))
+	} else {
+		server += ", handler p99 n/a (no request handled)"
+	}
 	if sv.CPUPerRequest > 0 {
 		server += ", " + sv.CPUPerRequest.String() + " of CPU per request"
 	}
@@ -48,7 +52,11 @@ func (st Step) Facts() []string {
 			driver += " of " + units.Int(dr.NoFile)
 		}
 	}
-	driver += fmt.Sprintf(", connect p99 %s ms.", units.MSValue(float64(st.ConnectMS.P99)))
+	if st.Connects > 0 && (st.ConnectMS.P99 > 0 || st.ConnectMS.Max > 0) {
+		driver += fmt.Sprintf(", connect p99 %s ms.", units.MSValue(float64(st.ConnectMS.P99)))
+	} else {
+		driver += ", connect time n/a (no connect in the measured window)."
+	}
 
 	kernel := "Kernel: no counter recorded."
 	if counts := st.Kernel.Counts(); len(counts) > 0 {

@@ -1,11 +1,11 @@
 package attrib
 
 import (
+	"encoding/base64"
 	"fmt"
+	"math"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"encoding/base64"
 
 	"github.com/scalelab/scalelab/units"
 )
@@ -76,20 +76,27 @@ type Budget struct {
 }
 
 // Budget splits the step's mean latency; the zero value when the step has
-// no latency.
+// no latency. A part that was not measured (no connect histogram, no pool,
+// an older card) is NaN, and Rest then holds it too.
 func (s Step) Budget() Budget {
 	if s.LatencyMS.Mean <= 0 {
 		return Budget{}
 	}
-	b := Budget{QueueWait: s.Server.QueueWaitMS.Mean, Handler: s.Server.HandlerMS.Mean}
+	nan := units.Millis(math.NaN())
+	b := Budget{Connect: nan, QueueWait: nan, Handler: nan, Total: s.LatencyMS.Mean, Rest: s.LatencyMS.Mean}
 	if mean, ok := histogramMeanMS(s.ConnectHistogram); ok && s.Requests > 0 {
 		b.Connect = units.Millis(mean * float64(s.Connects) / float64(s.Requests))
+		b.Total += b.Connect
 	}
-	b.Total = b.Connect + s.LatencyMS.Mean
-	b.Rest = b.Total - b.Connect - b.QueueWait - b.Handler
-	if b.Rest < 0 {
-		b.Rest = 0
+	if s.Server.Workers > 0 && s.Server.QueueWaitMS.Mean > 0 {
+		b.QueueWait = s.Server.QueueWaitMS.Mean
+		b.Rest -= b.QueueWait
 	}
+	if s.Server.HandlerMS.Mean > 0 {
+		b.Handler = s.Server.HandlerMS.Mean
+		b.Rest -= b.Handler
+	}
+	b.Rest = max(b.Rest, 0)
 	return b
 }
 

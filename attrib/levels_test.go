@@ -193,7 +193,7 @@ func TestAdviceNeverSuggestsTheVariantInUse(t *testing.T) {
 
 func TestInDoubt(t *testing.T) {
 	steps := append(trials(10, 10, 90000, 91000), trials(50, 10, 80000, 81500)...) // -11%, 2 vs 2: cannot tell yet
-	steps = append(steps, trials(200, 10, 80500, 81000)...)                         // within the margin of 10's best? -11% too
+	steps = append(steps, trials(200, 10, 80500, 81000)...)                        // within the margin of 10's best? -11% too
 	levels := Levels(steps, judgeAll(steps))
 	got := InDoubt(levels)
 	if len(got) != 3 || got[0] != 10 || got[1] != 50 || got[2] != 200 {

@@ -20,8 +20,8 @@ type Step struct {
 	SuccessRate units.Ratio     `yaml:"success_rate"` // ok / requests
 	RPS         units.PerSecond `yaml:"rps"`          // ok / duration: successful responses per second
 
-	LatencyMS Latency `yaml:"latency_ms"` // response time of successful requests
-	ConnectMS Latency `yaml:"connect_ms"` // connect time (p50, p99, max)
+	LatencyMS Latency `yaml:"latency_ms,omitempty"` // response time of successful requests; left out when none succeeded
+	ConnectMS Latency `yaml:"connect_ms,omitempty"` // connect time (p50, p99, max); left out when no connect completed
 	// Connects counts connections opened in the window.
 	Connects int64 `yaml:"connects,omitempty"`
 	// Errors counts failed requests by driver class (addr_unavailable,

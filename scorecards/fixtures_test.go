@@ -42,85 +42,83 @@ func appliedLike(p *phases.Phase) Applied {
 	}
 }
 
-// completeCard is phase 3 run to the end: queueing confirmed at 500 clients.
+// completeCard is phase 3 run to the end with two trials per client count
+// and judged by the rules, as the runner does: the pool of 16 serves 16
+// keep-alive clients, and from 32 clients on the rest get no answer.
 func completeCard(t *testing.T) *Scorecard {
 	p := builtin(t, 3)
+	p.Sweep.Clients, p.Sweep.Trials, p.Sweep.MaxTrials = []int{4, 8, 16, 32, 100}, 2, 2
 	sc := New(p)
 	sc.Status = StatusComplete
 	sc.Environment = fixtureEnv()
 	sc.Applied = appliedLike(p)
 	sc.Applied.SoMaxConn = 4096
 	type row struct {
-		clients       int
-		requests, ok  int64
-		rps           units.PerSecond
-		p50, p99, max units.Millis
-		errors        map[string]int64
-		busy, queue   int
-		verdict       attrib.Limit
-		evidence      []string
+		clients, starved int
+		rps              [2]units.PerSecond
+		p50, p99, max    units.Millis
+		busyPct          units.Percent
+		queue, listenQ   int
+		timeouts         int64
 	}
 	rows := []row{
-		{20, 59040, 59040, 19680.0, 0.41, 1.2, 4.8, nil, 16, 4, attrib.None,
-			[]string{"success 100% (threshold 99%)", "no error of any class"}},
-		{50, 60330, 60330, 20110.0, 1.1, 3.9, 9.7, nil, 16, 34, attrib.None,
-			[]string{"success 100% (threshold 99%)", "no error of any class"}},
-		{100, 61020, 60990, 20330.0, 2.4, 8.8, 2001.5, map[string]int64{"read_timeout": 30}, 16, 64, attrib.None,
-			[]string{"success 99.95% (threshold 99%)", "read_timeout 30"}},
-		{200, 60150, 59856, 19952.0, 4.6, 18.4, 2002.1, map[string]int64{"read_timeout": 294}, 16, 64, attrib.None,
-			[]string{"success 99.51% (threshold 99%)", "read_timeout 294"}},
-		{500, 15600, 9997, 3332.33333, 37.41, 1998.25, 2003.9,
-			map[string]int64{"read_timeout": 5480, "connect_timeout": 110, "reset": 12, "eof": 1}, 16, 64, attrib.Queueing,
-			[]string{
-				"busy workers 16 of 16 for the whole window",
-				"queue 64 of 64 (full) for the whole window",
-				"read_timeout 5,480 of 15,600 requests",
-				"no server accept error; ListenOverflows 0, ListenDrops 0",
-				"Little's law: 500 clients / 3,332 rps = 150 ms; measured mean 148 ms",
-			}},
+		{4, 0, [2]units.PerSecond{789.5, 791.2}, 5.05, 5.4, 9.1, 24.8, 0, 0, 0},
+		{8, 0, [2]units.PerSecond{1578.0, 1581.7}, 5.06, 5.5, 9.8, 49.6, 0, 0, 0},
+		{16, 0, [2]units.PerSecond{3148.3, 3152.9}, 5.07, 5.6, 10.4, 99.4, 0, 0, 0},
+		{32, 16, [2]units.PerSecond{3150.1, 3146.6}, 5.07, 5.6, 11.2, 99.8, 16, 0, 0},
+		{100, 84, [2]units.PerSecond{3144.0, 3149.5}, 5.08, 5.7, 12.0, 99.9, 64, 20, 0},
 	}
-	for _, r := range rows {
-		st := Step{Step: attrib.Step{
-			Clients: r.clients, Trial: 1, DurationS: 3.0004, Requests: r.requests, OK: r.ok,
-			SuccessRate: units.Ratio(float64(r.ok) / float64(r.requests)), RPS: r.rps,
-			LatencyMS: attrib.Latency{P50: r.p50, P90: r.p50 * 2, P99: r.p99, P999: r.max * 0.9, Max: r.max, Mean: r.p50 * 1.2},
-			ConnectMS: attrib.Latency{P50: 0.05, P99: 0.21, Max: 0.9},
-			Connects:  int64(r.clients),
-			Errors:    r.errors,
-			Timeline: []attrib.Second{
-				{T: 0, RPS: r.rps * 0.98, Errors: 0, P99MS: r.p99},
-				{T: 1, RPS: r.rps * 1.01, Errors: 0, P99MS: r.p99},
-				{T: 2, RPS: r.rps * 1.01, Errors: 0, P99MS: r.p99},
-			},
-			Server: attrib.ServerEvidence{
-				CPUPct: 71.26, RSSMB: 9.73, FDsMax: r.clients + 9, NoFile: 1024, Accepted: int64(min(r.clients, 80)),
-				OpenConnsMax: min(r.clients, 80), BusyWorkersMax: r.busy, Workers: 16, QueueMax: r.queue, QueueCap: 64,
-				Requests: r.ok, HandlerMS: attrib.Latency{P50: 0.012, P99: 0.061, Max: 0.8},
-				ListenQueueMax: max(r.clients-80, 0), Backlog: 1024,
-			},
-			Driver: attrib.DriverEvidence{CPUPct: 48.3, RSSMB: 21.5, CPUs: 1, FDsMax: r.clients + 6, NoFile: 20000},
-			Kernel: attrib.KernelEvidence{ListenOverflows: attrib.Of(0), ListenDrops: attrib.Of(0), TCPReqQFullDrop: attrib.Of(0),
-				TimeWait: attrib.Of(3), InUse: attrib.Of(int64(2*r.clients + 2))},
-		},
-			Verdict: attrib.Verdict{Limit: r.verdict, Evidence: r.evidence},
+	for trial := 1; trial <= 2; trial++ {
+		for _, r := range rows {
+			rps := r.rps[trial-1]
+			ok := int64(float64(rps) * 3)
+			st := Step{Step: attrib.Step{
+				Clients: r.clients, Trial: trial, DurationS: 3.0004, Requests: ok, OK: ok, SuccessRate: 1, RPS: rps,
+				LatencyMS:      attrib.Latency{P50: r.p50, P90: r.p50 + 0.2, P99: r.p99, P999: r.max * 0.9, Max: r.max, Mean: r.p50 + 0.05},
+				ConnectMS:      attrib.Latency{P50: 0.05, P99: 0.21, Max: 0.9},
+				Connects:       int64(r.clients - r.starved),
+				ClientsStarved: r.starved,
+				Timeline: []attrib.Second{
+					{T: 0, RPS: rps * 0.99, P99MS: r.p99},
+					{T: 1, RPS: rps * 1.01, P99MS: r.p99},
+					{T: 2, RPS: rps, P99MS: r.p99},
+				},
+				Server: attrib.ServerEvidence{
+					CPUPct: 14.6, RSSMB: 9.73, FDsMax: r.clients + 9, NoFile: 1024, Accepted: int64(min(r.clients, 81)),
+					OpenConnsMax: min(r.clients, 81), BusyWorkersMax: min(r.clients, 16), WorkersBusyPct: r.busyPct, Workers: 16,
+					QueueMax: r.queue, QueueCap: 64, Requests: ok, HandlerMS: attrib.Latency{P50: 5.03, P99: 5.3, Max: 6.8, Mean: 5.04},
+					QueueWaitMS:    attrib.Latency{P50: 0.01, P99: 0.05, Max: 0.3, Mean: 0.02},
+					ListenQueueMax: r.listenQ, Backlog: 1024, Cores: 1, CPUPerRequest: 61.7,
+				},
+				Driver: attrib.DriverEvidence{CPUPct: 9.8, RSSMB: 21.5, CPUs: 1, FDsMax: r.clients + 6, NoFile: 20000},
+				Kernel: attrib.KernelEvidence{ListenOverflows: attrib.Of(0), ListenDrops: attrib.Of(0), TCPReqQFullDrop: attrib.Of(0),
+					TimeWait: attrib.Of(3), InUse: attrib.Of(int64(2*r.clients + 2)), ServerCPUsTasksPct: attrib.Of(15),
+					ServerCPUsSoftIRQPct: attrib.Of(2), ServerCPUsStealPct: attrib.Of(0)},
+			}}
+			if r.clients == 100 {
+				st.ConnectHistogram = "HISTFAAAACR42pNpmSzMwMDAzAABzFCaEUzOmQ3jMwEAFJgBRQ=="
+			}
+			sc.Steps = append(sc.Steps, st)
 		}
-		st.State = attrib.Clean
-		if r.clients == 500 {
-			st.State = attrib.Dropped
-			st.ClientsStarved = 420
-			st.Verdict.Also = []attrib.Finding{{Limit: attrib.Backlog, Evidence: []string{"accept queue up to 420 of 1,024 (no overflow)"}}}
-			st.Histogram = "HISTFAAAACR42pNpmSzMwMDAzAABzFCaEUzOmQ3jMwEAFJgBRQ=="
-		}
-		sc.Steps = append(sc.Steps, st)
 	}
-	sc.Summary = attrib.Summary{
-		SweetSpot:     &attrib.Point{Clients: 200, RPS: 19952.0, SuccessRate: 0.99511},
-		BreakingPoint: &attrib.Point{Clients: 500, RPS: 3332.33333, SuccessRate: 0.64083, Reason: "success 64.08% < 99.00%, rps fell 83% from 200 clients"},
-		Hypothesis:    attrib.Confirmed,
-		Note:          "At 500 clients all 16 workers and the 64-slot queue stayed full while no kernel counter or accept error moved.",
-		Limit:         attrib.Queueing,
-	}
+	judgeCard(sc)
 	return sc
+}
+
+// judgeCard judges every step, level and the phase as the runner does.
+func judgeCard(sc *Scorecard) {
+	var steps []attrib.Step
+	var judgments []attrib.Judgment
+	for i := range sc.Steps {
+		j := attrib.Judge(sc.Steps[i].Step, sc.Config.SuccessThreshold)
+		sc.Steps[i].State, sc.Steps[i].Verdict = j.State, j.Verdict
+		steps = append(steps, sc.Steps[i].Step)
+		judgments = append(judgments, j)
+	}
+	sc.Rules = attrib.RulesVersion
+	sc.Levels = attrib.Levels(steps, judgments)
+	setup := attrib.Setup{Variant: string(sc.Config.Server.Variant), KeepAlive: sc.Config.Driver.KeepAlive}
+	sc.Summary = attrib.Summarize(sc.Levels, sc.Phase.Hypothesis.Limit, setup)
 }
 
 // interruptedCard is phase 1 stopped by a signal after 2 of 8 steps, run
@@ -162,8 +160,8 @@ func interruptedCard(t *testing.T) *Scorecard {
 			Step: attrib.Step{
 				Clients: 1, Trial: 2, DurationS: 4.0, Requests: 1234567, OK: 30021, SuccessRate: 0.024317, RPS: 7505.25,
 				LatencyMS: attrib.Latency{P50: 0.059, P99: 0.15, Max: 2.9},
-				ConnectMS: attrib.Latency{P50: 0.003, P99: 0.02, Max: 0.3},
-				Errors:    map[string]int64{"addr_unavailable": 1204546},
+				ConnectMS: attrib.Latency{P50: 0.003, P99: 0.02, Max: 0.3}, Connects: 30021,
+				Errors: map[string]int64{"addr_unavailable": 1204546},
 				Server: attrib.ServerEvidence{CPUPct: 41.5, RSSMB: 6.2, FDsMax: 8, NoFile: 1024, Accepted: 30021, OpenConnsMax: 1,
 					Requests: 30021, HandlerMS: attrib.Latency{P50: 0.01, P99: 0.03, Max: 0.2}, Backlog: 1024},
 				Driver: attrib.DriverEvidence{CPUPct: 99.2, RSSMB: 8.2, CPUs: 1},
@@ -175,10 +173,10 @@ func interruptedCard(t *testing.T) *Scorecard {
 			}, Also: []attrib.Finding{{Limit: attrib.Client, Evidence: []string{"driver CPU 99.2% of its core, spinning on failed connects"}}}},
 		},
 	}
-	sc.Summary = attrib.Summary{
-		SweetSpot:     nil,
-		BreakingPoint: &attrib.Point{Clients: 1, RPS: 7505.25, SuccessRate: 0.024317, Reason: "success 2.43% < 99.00%"},
-	}
+	judgeCard(sc)
+	// As the runner does: an interrupted run does not decide.
+	sc.Summary.Hypothesis = attrib.Inconclusive
+	sc.Summary.Note = "The run was interrupted before its sweep finished, so the hypothesis is not judged."
 	return sc
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/units"
 )
@@ -133,16 +132,18 @@ func RenderReport(w io.Writer, sc *Scorecard) error {
 // the saved card are identical.
 func NewReport(sc *Scorecard) *Report {
 	sc = sc.Rounded()
+	view := newView(sc)
 	r := &Report{Title: reportTitle(sc)}
 	r.Sections = append(r.Sections, headerSection(sc))
-	r.Sections = append(r.Sections, hypothesisSection(sc))
+	r.Sections = append(r.Sections, hypothesisSection(view))
 	if sc.Config.Server.Variant != "" {
 		r.Sections = append(r.Sections, setupSection(sc))
 	}
-	r.Sections = append(r.Sections, resultsSection(sc))
-	r.Sections = append(r.Sections, analysisSections(sc)...)
-	r.Sections = append(r.Sections, nextSection(sc))
+	r.Sections = append(r.Sections, resultsSection(view))
+	r.Sections = append(r.Sections, analysisSections(view)...)
+	r.Sections = append(r.Sections, nextSection(view))
 	r.Sections = append(r.Sections, appliedSections(sc)...)
+	r.Sections = append(r.Sections, glossarySection(view))
 	r.Sections = append(r.Sections, environmentSection(sc))
 	return r
 }
@@ -207,80 +208,6 @@ func stepsAt(sc *Scorecard, n int) []Step {
 		}
 	}
 	return out
-}
-
-// saturatedStep returns the first step whose throughput saturated.
-func saturatedStep(sc *Scorecard) (Step, bool) {
-	for _, st := range sc.Steps {
-		if st.State == attrib.Saturated {
-			return st, true
-		}
-	}
-	return Step{}, false
-}
-
-// decidingStep returns the step whose verdict decides the run: the first
-// step at the breaking point, or else the last step.
-func decidingStep(sc *Scorecard) (Step, bool) {
-	if bp := sc.Summary.BreakingPoint; bp != nil {
-		if at := stepsAt(sc, bp.Clients); len(at) > 0 {
-			for _, st := range at {
-				if st.Verdict.Limit != attrib.None && st.Verdict.Limit != "" {
-					return st, true
-				}
-			}
-			return at[0], true
-		}
-	}
-	if len(sc.Steps) > 0 {
-		return sc.Steps[len(sc.Steps)-1], true
-	}
-	return Step{}, false
-}
-
-func fmtLimit(l attrib.Limit) string {
-	if l == "" {
-		return "not judged"
-	}
-	return "`" + string(l) + "`"
-}
-
-func hypothesisSection(sc *Scorecard) Section {
-	s := Section{Level: 2, Heading: "Hypothesis"}
-	h := sc.Phase.Hypothesis
-	expected := fmt.Sprintf("**Expected limit:** %s.", fmtLimit(h.Limit))
-	if h.Note != "" {
-		expected += " " + h.Note
-	}
-	s.Blocks = append(s.Blocks, Paragraph(expected))
-
-	if st, ok := saturatedStep(sc); ok && sc.Summary.BreakingPoint == nil {
-		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Found:** %s where throughput stopped growing (%s); no step broke.",
-			fmtLimit(st.Verdict.Limit), units.Plural(st.Clients, "client", "clients"))))
-	} else if st, ok := decidingStep(sc); ok {
-		found := fmt.Sprintf("**Found:** %s", fmtLimit(st.Verdict.Limit))
-		if sc.Summary.BreakingPoint != nil {
-			found += fmt.Sprintf(" at the breaking point (%s).", units.Plural(st.Clients, "client", "clients"))
-		} else {
-			found += fmt.Sprintf(" at the last step (%s); no step broke.", units.Plural(st.Clients, "client", "clients"))
-		}
-		s.Blocks = append(s.Blocks, Paragraph(found))
-	}
-
-	var result string
-	switch o := sc.Summary.Hypothesis; {
-	case o != "":
-		result = fmt.Sprintf("**Result: %s.**", o)
-	case sc.Status == StatusRunning:
-		result = "**Result: not decided yet:** the run is still in progress."
-	default:
-		result = "**Result: not decided:** the run stopped before the hypothesis could be judged."
-	}
-	if sc.Summary.Note != "" {
-		result += " " + sc.Summary.Note
-	}
-	s.Blocks = append(s.Blocks, Paragraph(result))
-	return s
 }
 
 func describeServer(sv phases.Server) string {
@@ -358,177 +285,6 @@ func setupSection(sc *Scorecard) Section {
 		fmt.Sprintf("**Sweep:** %s clients, %s each. A step whose success rate falls below %s counts as a drop.",
 			strings.Join(clients, ", "), trials, units.Pct(float64(cf.SuccessThreshold))),
 	}}}}
-}
-
-func multiTrial(sc *Scorecard) bool {
-	for _, st := range sc.Steps {
-		if st.Trial > 1 {
-			return true
-		}
-	}
-	return false
-}
-
-func resultsSection(sc *Scorecard) Section {
-	s := Section{Level: 2, Heading: "Results"}
-	if len(sc.Steps) == 0 {
-		s.Blocks = append(s.Blocks, Paragraph("No step was measured."))
-		return s
-	}
-	trials := multiTrial(sc)
-	t := Table{}
-	add := func(h string, right bool) { t.Header = append(t.Header, h); t.Right = append(t.Right, right) }
-	add("Clients", true)
-	if trials {
-		add("Trial", true)
-	}
-	add("Requests", true)
-	add("Success", true)
-	add("Clients answered", true)
-	add("RPS", true)
-	add("p50 ms", true)
-	add("p99 ms", true)
-	add("Max ms", true)
-	add("Connect p99 ms", true)
-	add("Top errors", false)
-	add("Limit", false)
-	for _, st := range sc.Steps {
-		row := []string{units.Int(st.Clients)}
-		if trials {
-			row = append(row, units.Int(st.Trial))
-		}
-		row = append(row, units.Int(st.Requests), units.Pct(float64(st.SuccessRate)), units.Int(st.Clients-st.ClientsStarved)+"/"+units.Int(st.Clients), units.Rate(float64(st.RPS)),
-			units.MSValue(float64(st.LatencyMS.P50)), units.MSValue(float64(st.LatencyMS.P99)), units.MSValue(float64(st.LatencyMS.Max)), units.MSValue(float64(st.ConnectMS.P99)),
-			units.Counts(st.Errors, 3), fmtVerdict(st))
-		t.Rows = append(t.Rows, row)
-	}
-	s.Blocks = append(s.Blocks, Paragraph("RPS counts successful responses per second over the measured window; "+
-		"latencies are response times of successful requests, in milliseconds. Clients answered counts the clients "+
-		"that got at least one successful answer: a server can keep its success rate while leaving clients with nothing."), t)
-
-	threshold := units.Pct(float64(sc.Config.SuccessThreshold))
-	var items []string
-	if sp := sc.Summary.SweetSpot; sp != nil {
-		items = append(items, fmt.Sprintf("**Sweet spot:** %s: %s requests/s at %s success, the highest throughput with success at or above %s.",
-			units.Plural(sp.Clients, "client", "clients"), units.Rate(float64(sp.RPS)), units.Pct(float64(sp.SuccessRate)), threshold))
-	} else if sc.Summary.Hypothesis != "" || sc.Status != StatusRunning {
-		items = append(items, fmt.Sprintf("**Sweet spot:** none: no step kept success at or above %s.", threshold))
-	}
-	if bp := sc.Summary.BreakingPoint; bp != nil {
-		line := fmt.Sprintf("**Breaking point:** %s: success %s at %s requests/s",
-			units.Plural(bp.Clients, "client", "clients"), units.Pct(float64(bp.SuccessRate)), units.Rate(float64(bp.RPS)))
-		if bp.Reason != "" {
-			line += " (" + bp.Reason + ")"
-		}
-		line += "."
-		if jump := latencyJump(sc); jump != "" {
-			line += " " + jump
-		}
-		items = append(items, line)
-	} else if sc.Status == StatusRunning {
-		items = append(items, "**Breaking point:** none so far.")
-	} else {
-		items = append(items, fmt.Sprintf("**Breaking point:** none within this sweep: every step kept success at or above %s and throughput did not fall.", threshold))
-	}
-	s.Blocks = append(s.Blocks, Bullets{Items: items})
-	return s
-}
-
-// latencyJump compares p99 at the sweet spot and at the breaking point.
-func latencyJump(sc *Scorecard) string {
-	sp, bp := sc.Summary.SweetSpot, sc.Summary.BreakingPoint
-	if sp == nil || bp == nil {
-		return ""
-	}
-	a, b := stepsAt(sc, sp.Clients), stepsAt(sc, bp.Clients)
-	if len(a) == 0 || len(b) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("p99 latency went from %s ms at %s to %s ms.",
-		units.MSValue(float64(a[0].LatencyMS.P99)), units.Plural(sp.Clients, "client", "clients"), units.MSValue(float64(b[0].LatencyMS.P99)))
-}
-
-func stepHeading(st Step, trials bool) string {
-	h := units.Plural(st.Clients, "client", "clients")
-	if trials {
-		h += fmt.Sprintf(", trial %d", st.Trial)
-	}
-	return h + ": " + fmtVerdict(st)
-}
-
-// fmtVerdict is a step's limit with its state when it is not clean:
-// "`queueing` (saturated)"; a step cut short is "not judged (interrupted)".
-func fmtVerdict(st Step) string {
-	if !st.Judged() {
-		return "not judged (" + string(st.Ended) + ")"
-	}
-	if st.State == "" || st.State == attrib.Clean {
-		return fmtLimit(st.Verdict.Limit)
-	}
-	return fmtLimit(st.Verdict.Limit) + " (" + string(st.State) + ")"
-}
-
-func analysisSections(sc *Scorecard) []Section {
-	out := []Section{{Level: 2, Heading: "Bottleneck analysis"}}
-	if len(sc.Steps) == 0 {
-		out[0].Blocks = append(out[0].Blocks, Paragraph("No step was measured, so there is nothing to attribute."))
-		return out
-	}
-	out[0].Blocks = append(out[0].Blocks, Paragraph(
-		"Each step's verdict names the first limit whose evidence moved, checked in the order "+
-			"fd, port, backlog, queueing, cpu, client. Every line below is a measured fact."))
-	trials := multiTrial(sc)
-	for _, st := range sc.Steps {
-		s := Section{Level: 3, Heading: stepHeading(st, trials)}
-		s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("Success %s, %s requests/s, p99 %s ms.",
-			units.Pct(float64(st.SuccessRate)), units.Rate(float64(st.RPS)), units.MSValue(float64(st.LatencyMS.P99)))))
-		if !st.Judged() {
-			text := "The numbers cover only part of the measured window, so the step is not judged."
-			if st.Failure != "" {
-				text = strings.TrimSuffix(st.Failure, ".") + ". " + text
-			}
-			s.Blocks = append(s.Blocks, Warning{Lead: fmt.Sprintf("This step did not run to its end (%s).", st.Ended), Text: text})
-		}
-		if len(st.Verdict.Evidence) > 0 {
-			s.Blocks = append(s.Blocks, Bullets{Lead: "Evidence:", Items: st.Verdict.Evidence})
-		} else {
-			s.Blocks = append(s.Blocks, Paragraph("Evidence: none recorded."))
-		}
-		if len(st.Verdict.Also) > 0 {
-			var items []string
-			for _, f := range st.Verdict.Also {
-				items = append(items, fmtLimit(f.Limit)+": "+strings.Join(f.Evidence, "; "))
-			}
-			s.Blocks = append(s.Blocks, Bullets{Lead: "Also moved:", Items: items})
-		}
-		s.Blocks = append(s.Blocks, Bullets{Lead: "Measured:", Items: st.Facts()})
-		if len(st.Warnings) > 0 {
-			s.Blocks = append(s.Blocks, Bullets{Lead: "Warnings:", Items: st.Warnings})
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func nextSection(sc *Scorecard) Section {
-	s := Section{Level: 2, Heading: "Next rung"}
-	if sc.Summary.Next != "" {
-		s.Blocks = append(s.Blocks, Paragraph(sc.Summary.Next))
-		return s
-	}
-	st, ok := decidingStep(sc)
-	if !ok || !st.Verdict.Limit.Known() || st.Verdict.Limit == "" {
-		s.Blocks = append(s.Blocks, Paragraph("No verdict yet to suggest the next rung from."))
-		return s
-	}
-	where := "at the breaking point"
-	if sc.Summary.BreakingPoint == nil {
-		where = "at the last step"
-	}
-	setup := attrib.Setup{Variant: string(sc.Config.Server.Variant), KeepAlive: sc.Config.Driver.KeepAlive}
-	s.Blocks = append(s.Blocks, Paragraph(fmt.Sprintf("**Suggested from the verdict %s %s.** %s",
-		fmtLimit(st.Verdict.Limit), where, attrib.Advise(st.Verdict.Limit, st.Verdict.Resource, false, setup))))
-	return s
 }
 
 // appliedRow compares one setting the phase asked for with what was read back.

@@ -115,7 +115,7 @@ func TestRoundedCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := sc.Rounded()
-	r.Steps[4].Errors["reset"] = 999
+	r.Steps[4].Server.AcceptErrors = map[string]int64{"EMFILE": 1}
 	r.Steps[4].Verdict.Evidence[0] = "changed"
 	r.Config.Sweep.Clients[0] = 7
 	*r.Config.Limits.TCPTwReuse = 2
@@ -127,8 +127,8 @@ func TestRoundedCopies(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Errorf("changing the rounded copy changed the original")
 	}
-	if sc.Steps[4].RPS != 3332.33333 {
-		t.Errorf("Rounded rounded its input in place: %v", sc.Steps[4].RPS)
+	if sc.Steps[4].Server.CPUPerRequest != 61.7 || sc.Steps[4].DurationS != 3.0004 {
+		t.Errorf("Rounded rounded its input in place: %v", sc.Steps[4].DurationS)
 	}
 }
 
@@ -361,31 +361,35 @@ func TestReportFacts(t *testing.T) {
 			"# Phase 3: Thread pool (16 workers) + keep-alive",
 			"**Date:** 2026-11-25 10:00 UTC",
 			"**Expected limit:** `queueing`.",
-			"**Found:** `queueing` at the breaking point (500 clients).",
+			"**Found:** `queueing` (workers) at the breaking point (32 clients).",
 			"**Result: confirmed.**",
-			"**Sweet spot:** 200 clients: 19,952 requests/s at 99.51% success",
-			"**Breaking point:** 500 clients: success 64.08% at 3,332 requests/s",
-			"| 500 | 15,600 | 64.08% | 80/500 | 3,332 | 37.41 | 1,998 | 2,004 | 0.210 | `read_timeout` 5,480, `connect_timeout` 110, `reset` 12 (+1 more) | `queueing` (dropped) |",
-			"- busy workers 16 of 16 for the whole window",
-			"`backlog`: accept queue up to 420 of 1,024 (no overflow)",
+			"| Clients | Trials | RPS | vs best before |",
+			"| 16 | 2 | 3,151 (3,148–3,153) | ~ (p=0.333 n=2) vs 8 clients, inconclusive |",
+			"**Sweet spot:** 16 clients: 3,151 requests/s at 100% success",
+			"**Breaking point:** 32 clients: success 100% at 3,148 requests/s (broke in 2 of 2 trials: 16 of 32 clients got no answer)",
+			"| **workers (bottleneck)** | 100% busy over the step, up to 16 of 16 at once | 100% |",
+			"Utilization law (D = U / X): the server spent 61.7 µs of CPU per request",
+			"Little's law (R = N / X): 16 clients / 3,150 rps predicts 5.08 ms per request; measured 5.12 ms.",
 			"Nothing: every setting the phase asked for was applied",
-			"**Suggested from the verdict `queueing` at the breaking point.** Stop tying a worker",
+			"**Suggested from the verdict `queueing` at 32 clients.** Stop tying a worker",
+			"**queueing** (limit):",
 		}, []string{"WARNING", "DIFFERS", "interrupted"}},
 		{"interrupted", interruptedCard, []string{
 			"> **This run was interrupted (2 of 8 steps measured).** Error: interrupted by signal (SIGINT).",
-			"| Clients | Trial |",
-			"### 1 client, trial 2: `port`",
-			"**Result: not decided:**",
+			"| 1 | 2 | 9,404 (7,505–11,302) | first | 51.21% (2.43%–100%) |",
+			"### 1 client: `port` (dropped)",
+			"2 trials: 1 saturated (port), 1 dropped (port).",
+			"**Result: inconclusive.**",
 			"**Sweet spot:** none: no step kept success at or above 99.00%.",
 			"> **WARNING: 2 settings the phase asked for were NOT applied.**",
 			"- **tcp_tw_reuse 0**: no network namespace (not root)",
 			"| net.ipv4.ip_local_port_range | 49152-65535 (16,384 ports) | 32768-60999 (28,232 ports) | **DIFFERS** |",
 			"| own network namespace | yes | no: the host's namespace | **DIFFERS** |",
-			"| 1 | 2 | 1,234,567 | 2.43% |",
+			"**addr_unavailable** (error class): EADDRNOTAVAIL",
 		}, nil},
 		{"running-empty", runningCard, []string{
 			"> **This run is still in progress (0 of 3 steps measured).**",
-			"No step was measured.",
+			"No step was measured to its end.",
 			"**Result: not decided yet:**",
 			"No verdict yet to suggest the next rung from.",
 		}, []string{"Sweet spot", "| Clients |"}},
