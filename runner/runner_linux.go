@@ -238,6 +238,11 @@ func (r *run) finish(ctx context.Context) error {
 	r.summarize()
 	r.card.Owner = nil
 	saveErr := r.save()
+	if saveErr == nil {
+		if _, err := scorecards.WriteCharts(r.out.path, r.card); err != nil {
+			fmt.Fprintln(r.log, "WARNING: charts:", err)
+		}
+	}
 	switch {
 	case r.card.Status == scorecards.StatusInterrupted:
 		return errors.Join(fmt.Errorf("runner: %w: %w", context.Canceled, r.err), saveErr)

@@ -112,6 +112,14 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 	if err != nil || !strings.Contains(string(report), "tiny") {
 		t.Fatalf("report: %v\n%s", err, report)
 	}
+	for _, name := range scorecards.ChartNames {
+		if !strings.Contains(string(report), "]("+name+".svg)") {
+			t.Errorf("report does not link the %s chart", name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, name+".svg")); err != nil {
+			t.Errorf("chart %s: %v", name, err)
+		}
+	}
 	assertNoLeftovers(t, before)
 }
 

@@ -140,6 +140,9 @@ func NewReport(sc *Scorecard) *Report {
 		r.Sections = append(r.Sections, setupSection(sc))
 	}
 	r.Sections = append(r.Sections, resultsSection(view))
+	if sc.Status != StatusRunning && len(view.levels) > 0 {
+		r.Sections = append(r.Sections, chartsSection(view))
+	}
 	r.Sections = append(r.Sections, analysisSections(view)...)
 	r.Sections = append(r.Sections, nextSection(view))
 	r.Sections = append(r.Sections, appliedSections(sc)...)

@@ -475,3 +475,26 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteCharts draws every chart of every fixture, the empty one and the
+// interrupted one included, and checks that each file is there.
+func TestWriteCharts(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			dir := t.TempDir()
+			paths, err := WriteCharts(dir, fx.card(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(paths) != 2*len(ChartNames) {
+				t.Fatalf("wrote %d files, want %d: %v", len(paths), 2*len(ChartNames), paths)
+			}
+			for _, p := range paths {
+				st, err := os.Stat(p)
+				if err != nil || st.Size() < 500 {
+					t.Errorf("%s: %v, %d bytes", p, err, st.Size())
+				}
+			}
+		})
+	}
+}
