@@ -14,6 +14,7 @@ const (
 	KindJSON                   // "/json": a small JSON document
 	KindCPU                    // "/cpu?us=N": busy-spin N microseconds, then "ok"
 	KindSleep                  // "/sleep?ms=N": sleep N milliseconds, then "ok"
+	KindLarge                  // "/large": LargeBody bytes, more than a client's socket buffer holds
 	KindNotFound               // any other path: 404
 	KindBadRequest             // a known path with a missing or bad parameter: 400
 )
@@ -22,6 +23,10 @@ const (
 const (
 	MaxCPUMicros   = 1_000_000 // /cpu spins at most one second
 	MaxSleepMillis = 60_000    // /sleep sleeps at most one minute
+	// LargeBody is the size of /large's answer: 256 KiB, above the
+	// receive buffer a client socket starts with (128 KiB), so a client
+	// that reads slowly leaves it queued in the server's Send-Q (seed 000).
+	LargeBody = 256 << 10
 )
 
 // Content types of the answers.
@@ -33,6 +38,7 @@ const (
 var (
 	bodyOK         = []byte("ok")
 	bodyJSON       = []byte(`{"message":"ok","server":"scalelab"}`)
+	bodyLarge      = bytesOf('x', LargeBody)
 	bodyNotFound   = []byte("not found\n")
 	bodyBadRequest = []byte("bad request\n")
 	bodyTooLarge   = []byte("request header fields too large\n")
@@ -58,6 +64,8 @@ func Route[T ~string | ~[]byte](path, query T) Action {
 		return Action{Kind: KindOK}
 	case "/json":
 		return Action{Kind: KindJSON}
+	case "/large":
+		return Action{Kind: KindLarge}
 	case "/cpu":
 		n, ok := queryInt(query, "us")
 		if !ok || n < 0 || n > MaxCPUMicros {
@@ -161,12 +169,23 @@ func (a Action) Body() []byte {
 	switch a.Kind {
 	case KindJSON:
 		return bodyJSON
+	case KindLarge:
+		return bodyLarge
 	case KindNotFound:
 		return bodyNotFound
 	case KindBadRequest:
 		return bodyBadRequest
 	}
 	return bodyOK
+}
+
+// bytesOf returns n copies of c.
+func bytesOf(c byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
 }
 
 // Spin keeps the CPU busy for d.
