@@ -140,7 +140,7 @@ func (s Step) chain(root Resource, saturated map[Resource]Use) (links []string, 
 	slow := little.Measured > 0 && s.Server.HandlerMS.Mean > 0 && float64(little.Measured) > 2*float64(s.Server.HandlerMS.Mean)
 	if slow && (root == ServerCPU || root == Workers || root == PoolQueue) {
 		links = append(links, fmt.Sprintf("requests waited: mean latency %s (Little's law: %s / %s rps = %s) against %s in the handler",
-			little.Measured, units.Plural(little.Clients, "client", "clients"), units.Rate(float64(s.RPS)), little.Predicted, s.Server.HandlerMS.Mean))
+			little.Measured, units.Plural(little.Clients, "client", "clients"), units.Rate(float64(little.Throughput)), little.Predicted, s.Server.HandlerMS.Mean))
 	}
 	reconnects := s.Connects - int64(s.Clients)
 	if timeouts > 0 {
@@ -166,7 +166,7 @@ func (s Step) chain(root Resource, saturated map[Resource]Use) (links []string, 
 	g := s.Goodput()
 	if g.Wasted >= WastedWork && timeouts > 0 {
 		storm = true
-		links = append(links, g.String(s.DurationS)+" (a retry storm: the work goes to requests already given up)")
+		links = append(links, g.String(s.DurationS)+": a retry storm, the server's work goes to requests already given up")
 	}
 	return links, storm
 }

@@ -17,18 +17,30 @@ type LittlesLaw struct {
 	// Clients are the clients that were served (the starved ones hold no
 	// request that completes).
 	Clients int
+	// Throughput is X: requests completed per second, ok or failed.
+	Throughput units.PerSecond
 	// Predicted is N / X; Measured the mean response time.
 	Predicted, Measured units.Millis
 }
 
 // Little applies Little's law to the step; the zero value when the step
-// has no throughput or no latency.
+// has no throughput or no latency. X counts every request that completed,
+// failed ones included (a timed-out request held its client as long).
 func (s Step) Little() LittlesLaw {
 	served := s.Clients - s.ClientsStarved
-	if s.RPS <= 0 || s.LatencyMS.Mean <= 0 || served <= 0 {
+	x := s.Completions()
+	if x <= 0 || s.LatencyMS.Mean <= 0 || served <= 0 {
 		return LittlesLaw{}
 	}
-	return LittlesLaw{Clients: served, Predicted: units.Millis(float64(served) / float64(s.RPS) * 1000), Measured: s.LatencyMS.Mean}
+	return LittlesLaw{Clients: served, Throughput: units.PerSecond(x), Predicted: units.Millis(float64(served) / x * 1000), Measured: s.LatencyMS.Mean}
+}
+
+// Completions is the requests that completed per second, ok or failed.
+func (s Step) Completions() float64 {
+	if s.DurationS > 0 && s.Requests > 0 {
+		return float64(s.Requests) / float64(s.DurationS)
+	}
+	return float64(s.RPS)
 }
 
 // Costs are what one request cost each side, from the utilization law
@@ -38,7 +50,8 @@ type Costs struct {
 	// Server and Driver are CPU microseconds per request (0: unknown).
 	Server, Driver units.Micros
 	// DriverHeadroom is how many more requests per second the driver's
-	// CPUs could have driven: (cores - used) / its cost per request.
+	// CPUs could have driven: (cores or quota - used) / its cost per
+	// request.
 	DriverHeadroom units.PerSecond
 	// DriverHeadroomShare is that headroom as a share of the throughput.
 	DriverHeadroomShare float64
@@ -53,7 +66,11 @@ func (s Step) Costs() Costs {
 	}
 	busy := float64(s.Driver.CPUPct) / 100 // cores
 	c.Driver = units.Micros(busy / completed * 1e6)
-	spare := float64(max(s.Driver.CPUs, 1)) - busy
+	capacity := float64(max(s.Driver.CPUs, 1))
+	if q := float64(s.Driver.CPUQuotaPct) / 100; q > 0 && q < capacity {
+		capacity = q // a capped driver has its quota, not its cores
+	}
+	spare := capacity - busy
 	if spare < 0 {
 		spare = 0
 	}
@@ -139,12 +156,15 @@ func (s Step) Goodput() Goodput {
 }
 
 // String says it in one line: "the server answered 2,000 requests/s, the
-// clients got 49 ok/s: 98% of its work went to requests already abandoned".
+// clients got 49 ok/s: 98% of its answers did not reach a client as ok".
 func (g Goodput) String(durationS units.Seconds) string {
 	if durationS <= 0 || g.Handled == 0 {
 		return ""
 	}
 	d := float64(durationS)
-	return fmt.Sprintf("the server answered %s requests/s, the clients got %s ok/s: %.0f%% of its work went to requests no client received",
-		units.Rate(float64(g.Handled)/d), units.Rate(float64(g.OK)/d), 100*g.Wasted)
+	line := fmt.Sprintf("the server answered %s requests/s, the clients got %s ok/s", units.Rate(float64(g.Handled)/d), units.Rate(float64(g.OK)/d))
+	if g.Wasted >= 0.01 {
+		line += fmt.Sprintf(": %.0f%% of its answers did not reach a client as ok within the window (still in flight, or for clients that had given up)", 100*g.Wasted)
+	}
+	return line
 }

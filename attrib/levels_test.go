@@ -135,7 +135,7 @@ func TestIssueCases(t *testing.T) {
 			t.Fatalf("%s/%s (%s), storm %v\nevidence %q\nchain %q", j.State, j.Limit, j.Resource, j.Diagnosis.RetryStorm, j.Evidence, j.Chain)
 		}
 		contains(t, "chain", j.Chain, []string{"9,453 requests outlasted the timeout", "9,853 new connections",
-			"filled the accept queue (4,097 of 4,096): ListenOverflows +1,872", "98% of its work went to requests no client received"})
+			"filled the accept queue (4,097 of 4,096): ListenOverflows +1,872", "98% of its answers did not reach a client as ok"})
 		for _, f := range j.Also {
 			if f.Limit == Backlog {
 				t.Errorf("the overflow is listed as a limit of its own: %+v", j.Also)

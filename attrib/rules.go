@@ -180,10 +180,29 @@ func queueingEvidence(s Step) []string {
 	return ev
 }
 
+// quotaText describes a CPU cap: " of its 20% quota (throttled in 95% of
+// its periods)", or "" with no cap.
+func quotaText(quota, throttled units.Percent) string {
+	if quota <= 0 {
+		return ""
+	}
+	t := fmt.Sprintf(" of its %.0f%% quota", float64(quota))
+	if throttled > 0 {
+		t += fmt.Sprintf(" (throttled in %.0f%% of its periods)", float64(throttled))
+	}
+	return t
+}
+
 func cpuEvidence(s Step) []string {
 	c := s.serverCores()
 	full := BusyCPU * float64(c)
 	own, busy := float64(s.Server.CPUPct), s.Kernel.ServerCPUsBusyPct()
+	if q := float64(s.Server.CPUQuotaPct); q > 0 && q < 100*float64(c) {
+		if own >= BusyCPU/100*q {
+			return []string{fmt.Sprintf("server CPU %.0f%%%s", own, quotaText(s.Server.CPUQuotaPct, s.Server.CPUThrottledPct))}
+		}
+		return nil
+	}
 	perRequest := ""
 	if d := s.Server.CPUPerRequest; d > 0 {
 		perRequest = fmt.Sprintf(", %s of CPU per request", d)
@@ -206,8 +225,12 @@ func clientEvidence(s Step) []string {
 	var ev []string
 	d := s.Driver
 	c := max(d.CPUs, 1)
-	if float64(d.CPUPct) >= BusyCPU*float64(c) {
-		ev = append(ev, fmt.Sprintf("driver CPU %.0f%% of %s", float64(d.CPUPct), units.Cores(c)))
+	capacity := 100 * float64(c)
+	if q := float64(d.CPUQuotaPct); q > 0 && q < capacity {
+		capacity = q
+	}
+	if float64(d.CPUPct) >= BusyCPU/100*capacity {
+		ev = append(ev, fmt.Sprintf("driver CPU %.0f%% of %s%s", float64(d.CPUPct), units.Cores(c), quotaText(d.CPUQuotaPct, d.CPUThrottledPct)))
 	}
 	sv := s.Server
 	serverIdle := sv.CPUPct > 0 && s.serverBusyPct() < IdleCPU*float64(s.serverCores())

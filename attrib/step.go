@@ -91,6 +91,11 @@ type ServerEvidence struct {
 	// CPUPerRequest is the server's CPU time per request it handled over
 	// the step (the utilization law, D = U / X), in microseconds.
 	CPUPerRequest units.Micros `yaml:"cpu_us_per_request,omitempty"`
+	// CPUQuotaPct is the CPU cap the server ran under (percent of one
+	// core; 0: none), CPUThrottledPct the share of the cap's periods in
+	// which it used its quota up.
+	CPUQuotaPct     units.Percent `yaml:"cpu_quota_pct,omitempty"`
+	CPUThrottledPct units.Percent `yaml:"cpu_throttled_pct,omitempty"`
 	// CPUWaitPct is the time the server's threads were runnable but
 	// waited for a CPU, in percent of the step (run-queue delay from
 	// schedstat): the USE method's saturation of the CPU.
@@ -111,6 +116,11 @@ type DriverEvidence struct {
 	FDsMax int           `yaml:"fds_max,omitempty"` // most open descriptors
 	NoFile int           `yaml:"nofile,omitempty"`  // its RLIMIT_NOFILE
 	Shards int           `yaml:"shards,omitempty"`  // driver shards merged into this step
+	// CPUQuotaPct is the CPU cap the driver ran under (percent of one
+	// core; 0: none), CPUThrottledPct the share of the cap's periods in
+	// which it used its quota up.
+	CPUQuotaPct     units.Percent `yaml:"cpu_quota_pct,omitempty"`
+	CPUThrottledPct units.Percent `yaml:"cpu_throttled_pct,omitempty"`
 }
 
 // KernelEvidence is what the kernel showed during a step: deltas of the

@@ -131,6 +131,10 @@ func (s Step) serverCPUUse() Use {
 	own, busy := float64(s.Server.CPUPct), s.Kernel.ServerCPUsBusyPct()
 	u := Use{Utilization: ratio(own, 100*float64(c))}
 	u.Used = fmt.Sprintf("%.0f%% of %s", own, units.Cores(c))
+	if q := float64(s.Server.CPUQuotaPct); q > 0 {
+		u.Utilization = ratio(own, q)
+		u.Used += quotaText(s.Server.CPUQuotaPct, s.Server.CPUThrottledPct)
+	}
 	if busy > own+otherTasksShown*float64(c) {
 		u.Used += fmt.Sprintf(" (the %s busy %.0f%% with other work too)", coreWord(c), busy)
 	}
@@ -158,6 +162,10 @@ func coreWord(c int) string {
 func (s Step) driverCPUUse() Use {
 	c := max(s.Driver.CPUs, 1)
 	u := Use{Utilization: ratio(float64(s.Driver.CPUPct), 100*float64(c)), Used: fmt.Sprintf("%.0f%% of %s", float64(s.Driver.CPUPct), units.Cores(c))}
+	if q := float64(s.Driver.CPUQuotaPct); q > 0 {
+		u.Utilization = ratio(float64(s.Driver.CPUPct), q)
+		u.Used += quotaText(s.Driver.CPUQuotaPct, s.Driver.CPUThrottledPct)
+	}
 	if q := N(s.Kernel.ClientRecvQBytesMid); q > 0 {
 		u.Saturation = fmt.Sprintf("%s bytes unread in client sockets", units.Int(q))
 	}

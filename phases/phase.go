@@ -126,6 +126,11 @@ type Limits struct {
 	TCPTwReuse   *int      `yaml:"tcp_tw_reuse,omitempty"` // net.ipv4.tcp_tw_reuse: 0, 1 or 2
 	SynCookies   *int      `yaml:"syn_cookies,omitempty"`  // net.ipv4.tcp_syncookies: 0, 1 or 2
 	DriverNoFile int       `yaml:"driver_nofile"`          // driver RLIMIT_NOFILE
+	// ServerCPU and DriverCPU cap each process at a share of one core
+	// (0.2: 20 ms of every 100 ms) with the kernel's CPU controller; 0:
+	// no cap.
+	ServerCPU float64 `yaml:"server_cpu,omitempty"`
+	DriverCPU float64 `yaml:"driver_cpu,omitempty"`
 }
 
 // Driver configures the load generator for every step of the sweep.

@@ -274,7 +274,7 @@ var ladderWant = []struct {
 	{VariantPool, attrib.Port, []int{10, 50, 200}, false, false, 8, 64, 1024, PortRange{49152, 65535}, 0},
 	{VariantPool, attrib.Queueing, []int{4, 8, 16, 32, 100, 500}, true, true, 16, 64, 1024, PortRange{32768, 60999}, 0},
 	{VariantPool, attrib.FD, []int{50, 100, 200, 500}, true, true, 1024, 64, 256, PortRange{32768, 60999}, 0},
-	{VariantPool, attrib.Backlog, []int{50, 200, 500, 1000}, false, false, 16, 16, 4096, PortRange{1024, 65535}, 1},
+	{VariantPool, attrib.Backlog, []int{50, 100, 200, 400}, false, false, 64, 64, 4096, PortRange{1024, 65535}, 1},
 	{VariantNetHTTP, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantFastHTTP, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantGnet, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},

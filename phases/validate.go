@@ -26,6 +26,8 @@ const (
 	MaxClients   = 1000000            // each of sweep.clients
 	MaxTrials    = 100                // sweep.trials
 	MaxQueue     = 1000000            // server.queue
+	MinCPUShare  = 0.01               // limits.server_cpu, driver_cpu: the kernel's least quota (1 ms of 100)
+	MaxCPUShare  = 64.0               // limits.server_cpu, driver_cpu: cores
 
 	// MaxDuration bounds every duration of a phase file: it is the driver's
 	// own cap, checked here so that a phase is refused before its
@@ -315,6 +317,14 @@ func (c *checker) limits(l *Limits) {
 		}
 	}
 	c.between("limits.driver_nofile", l.DriverNoFile, MinNoFile, MaxNoFile)
+	for _, f := range []struct {
+		path string
+		v    float64
+	}{{"limits.server_cpu", l.ServerCPU}, {"limits.driver_cpu", l.DriverCPU}} {
+		if f.v != 0 && !(f.v >= MinCPUShare && f.v <= MaxCPUShare) {
+			c.errf(f.path, "must be a share of one core between %v and %v (0.2 is 20%% of a core), got %v", MinCPUShare, MaxCPUShare, f.v)
+		}
+	}
 }
 
 // portRange checks limits.port_range as the kernel checks

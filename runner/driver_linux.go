@@ -34,6 +34,9 @@ func driverBudget(p *phases.Phase) time.Duration {
 	return b
 }
 
+// cpuUse is the CPU cap a child ran under and how often it bit.
+type cpuUse struct{ quotaPct, throttledPct float64 }
+
 // runDriver runs `scalelab load --config -` inside ns, pinned to the
 // driver's CPUs, hands it the step's driver.Config as JSON on its standard
 // input (after its RLIMIT_NOFILE is set, so no socket opens before), and
@@ -41,16 +44,17 @@ func driverBudget(p *phases.Phase) time.Duration {
 // driver.targets, or the server's addresses. When ctx ends first, the
 // driver is asked to stop (SIGTERM) and the partial summary it prints is
 // returned with ctx's error.
-func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, error) {
+func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, cpuUse, error) {
+	var use cpuUse
 	cfg := env.phase.DriverConfig(clients, addrs)
 	input, err := json.Marshal(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("encode driver config: %w", err)
+		return nil, use, fmt.Errorf("encode driver config: %w", err)
 	}
 	cmd := exec.Command(env.exe, "load", "--config", "-", "--quiet")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, use, err
 	}
 	var stdout bytes.Buffer
 	tail := newTailBuffer(8 << 10)
@@ -58,8 +62,10 @@ func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, 
 	cmd.Stderr = io.MultiWriter(tail, logFile)
 	proc, err := netns.Spawn(ns, cmd, env.driverCPUs)
 	if err != nil {
-		return nil, fmt.Errorf("start driver: %w", err)
+		return nil, use, fmt.Errorf("start driver: %w", err)
 	}
+	capped := env.applied.capCPU("driver_cpu", "driver", fmt.Sprintf("driver-%d", env.step), env.phase.Limits.DriverCPU, proc.Pid())
+	defer func() { _ = capped.remove() }()
 	if n := env.applied.noFileFor("driver_nofile", "driver", env.phase.Limits.DriverNoFile); n > 0 {
 		if err := setNoFile(proc.Pid(), n); err != nil {
 			env.applied.fail(fmt.Sprintf("driver_nofile=%d", env.phase.Limits.DriverNoFile), err.Error())
@@ -69,7 +75,7 @@ func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, 
 	stdin.Close()
 	if werr != nil {
 		proc.Kill()
-		return nil, fmt.Errorf("hand the driver its config: %w (driver: %s)", werr, tail.String())
+		return nil, use, fmt.Errorf("hand the driver its config: %w (driver: %s)", werr, tail.String())
 	}
 	timer := time.NewTimer(driverBudget(env.phase))
 	defer timer.Stop()
@@ -83,18 +89,19 @@ func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, 
 		stopReason = fmt.Errorf("driver still running after %s: stopped", driverBudget(env.phase))
 		_ = proc.Stop(5 * time.Second)
 	}
+	use.quotaPct, use.throttledPct = capped.throttled()
 	waitErr := proc.Wait()
 	if stdout.Len() == 0 {
 		if stopReason != nil {
-			return nil, stopReason
+			return nil, use, stopReason
 		}
-		return nil, fmt.Errorf("driver printed no summary (%s): %s", exitText(waitErr), tail.String())
+		return nil, use, fmt.Errorf("driver printed no summary (%s): %s", exitText(waitErr), tail.String())
 	}
 	var sum driver.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-		return nil, fmt.Errorf("decode driver summary: %w (driver: %s %s)", err, exitText(waitErr), tail.String())
+		return nil, use, fmt.Errorf("decode driver summary: %w (driver: %s %s)", err, exitText(waitErr), tail.String())
 	}
-	return &sum, stopReason
+	return &sum, use, stopReason
 }
 
 // setNoFile sets a child's RLIMIT_NOFILE, soft and hard, to n.

@@ -68,7 +68,8 @@ func measuredStep(m *measured) attrib.Step {
 		ClientsStarved:   d.ClientsStarved,
 		Server:           serverEvidence(m),
 		Driver: attrib.DriverEvidence{CPUPct: units.Percent(d.Driver.CPUPct), RSSMB: units.MB(d.Driver.RSSPeakMB),
-			CPUs: d.Driver.CPUs, NoFile: d.Driver.NoFile},
+			CPUs: d.Driver.CPUs, NoFile: d.Driver.NoFile,
+			CPUQuotaPct: units.Percent(m.DriverCPU.quotaPct), CPUThrottledPct: units.Percent(m.DriverCPU.throttledPct)},
 		Kernel: kernelEvidence(m),
 	}
 	for _, s := range d.Timeline {
@@ -100,12 +101,14 @@ func nonZero(m map[string]uint64) map[string]int64 {
 // sampler showed.
 func serverEvidence(m *measured) attrib.ServerEvidence {
 	sv := attrib.ServerEvidence{
-		NoFile:         m.NoFile,
-		RSSMB:          units.MB(float64(m.Peaks.RSSBytes) / mib),
-		FDsMax:         m.Peaks.OpenFDs,
-		ListenQueueMax: m.Peaks.ListenQueue,
-		Backlog:        backlog(m),
-		Cores:          m.ServerCores,
+		NoFile:          m.NoFile,
+		RSSMB:           units.MB(float64(m.Peaks.RSSBytes) / mib),
+		FDsMax:          m.Peaks.OpenFDs,
+		ListenQueueMax:  m.Peaks.ListenQueue,
+		Backlog:         backlog(m),
+		Cores:           m.ServerCores,
+		CPUQuotaPct:     units.Percent(m.ServerCPU.quotaPct),
+		CPUThrottledPct: units.Percent(m.ServerCPU.throttledPct),
 	}
 	if c := m.Change; c != nil {
 		sv.CPUPct = units.Percent(c.CPUPercent)
@@ -116,14 +119,20 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 		sv.Accepted = int64(s.Accepted)
 		sv.OpenConnsMax = int(s.OpenConnsPeak)
 		sv.Requests = int64(s.Requests)
+		all := sv.Requests // over the whole run of the driver, warmup included
 		if b := m.StatsBefore; b != nil {
-			sv.Requests -= int64(b.Requests)
+			all -= int64(b.Requests)
+			sv.Requests = all
 			if window := s.UptimeS - b.UptimeS; s.Workers > 0 && window > 0 {
 				sv.WorkersBusyPct = units.Percent(100 * (s.BusyWorkerSeconds - b.BusyWorkerSeconds) / (float64(s.Workers) * window))
 			}
 		}
-		if c := m.Change; c != nil && sv.Requests > 0 {
-			sv.CPUPerRequest = units.Micros(c.CPUSeconds * 1e6 / float64(sv.Requests))
+		if w := m.StatsAtWindow; w != nil {
+			sv.Requests = int64(s.Requests - w.Requests) // over the clients' measured window
+			sv.Abandoned = int64(s.AbandonedResponses - w.AbandonedResponses)
+		}
+		if c := m.Change; c != nil && all > 0 {
+			sv.CPUPerRequest = units.Micros(c.CPUSeconds * 1e6 / float64(all))
 		}
 		sv.Workers, sv.BusyWorkersMax = int(s.Workers), int(s.BusyPeak)
 		sv.QueueCap, sv.QueueMax = int(s.QueueCap), int(s.QueuePeak)
@@ -221,6 +230,8 @@ func fillApplied(card *scorecards.Scorecard, a *appliedLimits, env *stepEnv) {
 	if n, ok := atoi("net.ipv4.tcp_syncookies"); ok {
 		ap.SynCookies = &n
 	}
+	ap.ServerCPU, _ = strconv.ParseFloat(a.Values["server_cpu"], 64)
+	ap.DriverCPU, _ = strconv.ParseFloat(a.Values["driver_cpu"], 64)
 	for _, n := range a.NotApplied {
 		ap.NotApplied = append(ap.NotApplied, scorecards.NotApplied{What: n.What, Why: n.Why})
 	}

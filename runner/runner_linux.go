@@ -96,6 +96,9 @@ func newRun(p *phases.Phase, opt Options) (*run, error) {
 		r.applied.hostNetwork(err.Error(), p.Limits)
 	}
 	r.applied.NetNS = !env.hostNet
+	if p.Limits.ServerCPU > 0 || p.Limits.DriverCPU > 0 {
+		cleanCgroups(func(s string) { fmt.Fprintln(r.log, s) })
+	}
 	out, err := openOutDir(opt.OutDir)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ const (
 
 // serverProc is a running `scalelab serve` child.
 type serverProc struct {
+	cpu   *cpuCap // its CPU cap, nil when none
 	proc  *netns.Process
 	addrs []string
 	stats string // unix socket of its stats channel
@@ -62,6 +63,7 @@ func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPat
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	s := &serverProc{proc: proc, log: tail, stats: statsPath}
+	s.cpu = env.applied.capCPU("server_cpu", "server", fmt.Sprintf("server-%d", env.step), env.phase.Limits.ServerCPU, proc.Pid())
 	if n := env.applied.noFileFor("nofile", "server", env.phase.Limits.NoFile); n > 0 {
 		if err := setNoFile(proc.Pid(), n); err != nil {
 			env.applied.fail(fmt.Sprintf("nofile=%d", env.phase.Limits.NoFile), err.Error())
@@ -80,6 +82,7 @@ func startServer(ctx context.Context, env *stepEnv, ns *netns.NS, addr, statsPat
 	}
 	if err != nil {
 		proc.Kill()
+		_ = s.cpu.remove()
 		return nil, fmt.Errorf("%w%s", err, s.stderrNote())
 	}
 	return s, nil
@@ -175,8 +178,10 @@ func getOK(addr string) error {
 }
 
 // stop ends the server and reports how it ended: nil when it stopped on
-// request, an error naming its exit when it had died before.
+// request, an error naming its exit when it had died before. Its CPU
+// group, if any, goes with it.
 func (s *serverProc) stop() error {
+	defer func() { _ = s.cpu.remove() }()
 	if s.proc.Exited() {
 		return fmt.Errorf("server exited during the step (%s)%s", exitText(s.proc.Wait()), s.stderrNote())
 	}
@@ -188,7 +193,10 @@ func (s *serverProc) stop() error {
 
 // forceStop ends the server without asking why (a step that failed before
 // it could be stopped in order).
-func (s *serverProc) forceStop() { _ = s.proc.Stop(serverStopGrace) }
+func (s *serverProc) forceStop() {
+	_ = s.proc.Stop(serverStopGrace)
+	_ = s.cpu.remove()
+}
 
 // exitText describes how a child ended: "signal 9 (killed)", "exit status 2".
 func exitText(err error) string {

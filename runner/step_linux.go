@@ -34,8 +34,9 @@ type measured struct {
 	Peaks          probe.Peaks
 	Stats          *servers.Snapshot
 	// StatsBefore is the server's stats when the measurement began: its
-	// counters count from the server's start.
-	StatsBefore *servers.Snapshot
+	// counters count from the server's start. StatsAtWindow is taken as
+	// the driver's measured window opens (after warmup and ramp).
+	StatsBefore, StatsAtWindow *servers.Snapshot
 	// Listeners are read through sock_diag after the run (with backlog).
 	Listeners []probe.ListenQueue
 	NoFile    int // server soft RLIMIT_NOFILE read back (0: unknown)
@@ -50,6 +51,8 @@ type measured struct {
 	// period (states, client and server socket queues).
 	Mid      *probe.SocketSummary
 	Warnings []string
+	// ServerCPU and DriverCPU are the CPU caps the processes ran under.
+	ServerCPU, DriverCPU cpuUse
 	// Err is set when the step could not be measured in full: the server
 	// died, the driver failed.
 	Err error
@@ -70,6 +73,7 @@ func (m *measured) fail(err error) {
 
 // stepEnv is what a step needs from the run.
 type stepEnv struct {
+	step       int // the step's index in the run, from 1
 	exe        string
 	phase      *phases.Phase
 	serverCPUs []int
@@ -81,6 +85,7 @@ type stepEnv struct {
 
 // runStep measures one client count in a fresh namespace.
 func runStep(ctx context.Context, env *stepEnv, clients, trial, index int, logs io.Writer) *measured {
+	env.step = index
 	m := &measured{Clients: clients, Trial: trial, ServerCores: len(env.serverCPUs)}
 	ns, addr, err := stepNamespace(env, m)
 	if err != nil {
@@ -163,8 +168,22 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, s
 		case <-ctx.Done():
 		}
 	})
-	sum, derr := runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
-	m.Driver = sum
+	stopWindow := background(func(ctx context.Context) {
+		// The server's counters as the measured window opens (after the
+		// warmup and the ramp), so that its work is counted over the
+		// window the clients' answers are.
+		select {
+		case <-time.After(d.Warmup.D() + d.Ramp.D()):
+			if snap, err := stats.Snapshot(ctx); err == nil {
+				m.StatsAtWindow = &snap
+			}
+		case <-ctx.Done():
+		}
+	})
+	sum, driverCPU, derr := runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
+	stopWindow()
+	m.Driver, m.DriverCPU = sum, driverCPU
+	m.ServerCPU.quotaPct, m.ServerCPU.throttledPct = srv.cpu.throttled()
 	if derr != nil {
 		m.Interrupted = ctx.Err() != nil
 		m.fail(fmt.Errorf("driver: %w", derr))

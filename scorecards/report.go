@@ -366,11 +366,32 @@ func appliedRows(sc *Scorecard) []appliedRow {
 	if asked.SynCookies != nil || got.SynCookies != nil {
 		rows = append(rows, ptrRow("net.ipv4.tcp_syncookies", asked.SynCookies, got.SynCookies))
 	}
+	for _, c := range []struct {
+		name       string
+		asked, got float64
+	}{{"server CPU cap (cgroup quota)", asked.ServerCPU, got.ServerCPU}, {"driver CPU cap (cgroup quota)", asked.DriverCPU, got.DriverCPU}} {
+		if c.asked == 0 && c.got == 0 {
+			continue
+		}
+		r := appliedRow{setting: c.name, asked: shareText(c.asked), applied: "not applied", askedSet: c.asked > 0, appliedSet: c.got > 0}
+		if r.appliedSet {
+			r.applied = shareText(c.got)
+		}
+		rows = append(rows, r)
+	}
 	bl := intRow("listen backlog (Send-Q)", sc.Config.Server.Backlog, effectiveBacklog(sc), "system default")
 	bl.capped = bl.askedSet && bl.appliedSet && got.SoMaxConn > 0 &&
 		effectiveBacklog(sc) == got.SoMaxConn && sc.Config.Server.Backlog > got.SoMaxConn
 	rows = append(rows, bl)
 	return rows
+}
+
+// shareText is a CPU share: "0.2 of a core (20%)".
+func shareText(share float64) string {
+	if share <= 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%s of a core (%s)", strconv.FormatFloat(share, 'f', -1, 64), units.Float(100*share, 0)+"%")
 }
 
 func appliedSections(sc *Scorecard) []Section {

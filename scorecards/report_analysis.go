@@ -146,9 +146,13 @@ func lawLines(st Step) []string {
 		}
 		out = append(out, line)
 	}
+	if st.OK > 0 && st.Server.HandlerMS.P99 > 0 {
+		out = append(out, fmt.Sprintf("Where the time goes: the clients saw p99 %s, the server's handler p99 %s (seed 000 asks exactly this: a large gap with an idle server is the client's).",
+			st.LatencyMS.P99, st.Server.HandlerMS.P99))
+	}
 	if l := st.Little(); l.Measured > 0 {
-		out = append(out, fmt.Sprintf("Little's law (R = N / X): %s / %s rps predicts %s per request; measured %s.",
-			units.Plural(l.Clients, "client", "clients"), units.Rate(float64(st.RPS)), l.Predicted, l.Measured))
+		out = append(out, fmt.Sprintf("Little's law (R = N / X): %s / %s requests completed per second predicts %s per request; measured %s.",
+			units.Plural(l.Clients, "client", "clients"), units.Rate(float64(l.Throughput)), l.Predicted, l.Measured))
 	}
 	if b := st.Budget(); b.Total > 0 {
 		rest := "the rest (network, scheduling, the client)"

@@ -93,6 +93,8 @@ type Applied struct {
 	PortRange    [2]int       `yaml:"port_range,flow"`        // net.ipv4.ip_local_port_range
 	TCPTwReuse   *int         `yaml:"tcp_tw_reuse,omitempty"` // net.ipv4.tcp_tw_reuse
 	SynCookies   *int         `yaml:"syn_cookies,omitempty"`  // net.ipv4.tcp_syncookies
+	ServerCPU    float64      `yaml:"server_cpu,omitempty"`   // the server's CPU cap, a share of one core, as read back
+	DriverCPU    float64      `yaml:"driver_cpu,omitempty"`   // the driver's CPU cap, a share of one core, as read back
 	NetNS        bool         `yaml:"netns"`                  // ran in its own network namespace
 	Pinned       Pinning      `yaml:"pinned"`
 	NotApplied   []NotApplied `yaml:"not_applied,omitempty"`

@@ -369,7 +369,7 @@ func TestReportFacts(t *testing.T) {
 			"**Breaking point:** 32 clients: success 100% at 3,148 requests/s (broke in 2 of 2 trials: 16 of 32 clients got no answer)",
 			"| **workers (bottleneck)** | 100% busy over the step, up to 16 of 16 at once | 100% |",
 			"Utilization law (D = U / X): the server spent 61.7 µs of CPU per request",
-			"Little's law (R = N / X): 16 clients / 3,150 rps predicts 5.08 ms per request; measured 5.12 ms.",
+			"Little's law (R = N / X): 16 clients / 3,150 requests completed per second predicts 5.08 ms per request; measured 5.12 ms.",
 			"Nothing: every setting the phase asked for was applied",
 			"**Suggested from the verdict `queueing` at 32 clients.** Stop tying a worker",
 			"**queueing** (limit):",
