@@ -17,7 +17,9 @@ const (
 	IdleCPU = 70.0
 	// CPUWait is the time (percent of the step) the server's threads must
 	// have waited for a CPU before a core full of other work counts as the
-	// server's limit: a light server on a busy core is hardly delayed.
+	// server's limit: a light server on a busy core is hardly delayed. It
+	// must also have wanted a full core: the time it ran and the time it
+	// waited to run together at least BusyCPU.
 	CPUWait = 25.0
 	// NearFull is the share of a limit (fds of nofile, TIME_WAIT of the
 	// port range) taken as having reached it.
@@ -214,7 +216,8 @@ func cpuEvidence(s Step) []string {
 	case own+soft >= full:
 		return []string{fmt.Sprintf("server CPU %.0f%% of %s and %.0f%% softirq on its %s (packet work for its connections)%s",
 			own, units.Cores(c), soft, coreWord(c), perRequest)}
-	case busy >= full && float64(s.Server.CPUWaitPct) >= CPUWait:
+	case busy >= full && float64(s.Server.CPUWaitPct) >= CPUWait && own+float64(s.Server.CPUWaitPct) >= full:
+		// It wanted a full core (ran + waited to run) and did not get it.
 		return []string{fmt.Sprintf("server's %s busy %.0f%%, the server itself %.0f%%, waiting for a CPU %.0f%% of the time: the core was full, shared with other work",
 			units.Cores(c), busy, own, float64(s.Server.CPUWaitPct))}
 	}
