@@ -35,6 +35,9 @@ type Summary struct {
 	Limit Limit `yaml:"limit,omitempty"`
 	// Next suggests the next rung.
 	Next string `yaml:"next,omitempty"`
+	// Verified says whether re-running the deciding step with Limit
+	// lifted (or its side squeezed) proved it; empty when not tried.
+	Verified VerifyOutcome `yaml:"verified,omitempty"`
 }
 
 // Summarize names the sweet spot and the breaking point of a phase from

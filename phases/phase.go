@@ -88,6 +88,7 @@ type Phase struct {
 	Driver           Driver     `yaml:"driver"`            // the load applied at each step
 	Sweep            Sweep      `yaml:"sweep"`             // client counts and trials
 	SuccessThreshold float64    `yaml:"success_threshold"` // below this success rate a step is a drop
+	Verify           Verify     `yaml:"verify,omitempty"`  // prove the verdict by lifting its limit
 
 	// Source records where the phase came from: the path given to Load, the
 	// name given to Parse, or "builtin:NN". It is not part of the file.
@@ -146,6 +147,16 @@ type Driver struct {
 	Rate              int      `yaml:"rate,omitempty"`                // 0: closed loop; > 0: open loop at this many requests/s
 	Pipeline          int      `yaml:"pipeline"`                      // requests in flight per connection
 	Targets           []string `yaml:"targets,omitempty"`             // host:port list; empty: the server's listeners
+}
+
+// Verify asks the runner to prove the phase's verdict by intervention:
+// the deciding step runs again with only its limit lifted (or its side
+// squeezed), and the card says whether the verdict held.
+type Verify struct {
+	Enabled bool `yaml:"enabled"`
+	// Port says how a port limit is lifted: "tw_reuse" (default: let the
+	// kernel reuse TIME_WAIT ports) or "range" (the widest port range).
+	Port string `yaml:"port,omitempty"`
 }
 
 // Sweep lists the client counts to run, each Trials times.

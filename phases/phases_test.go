@@ -279,6 +279,7 @@ var ladderWant = []struct {
 	{VariantFastHTTP, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantGnet, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantGnet, attrib.CPU, []int{1000, 5000, 10000}, true, true, 0, 0, 20000, PortRange{50000, 54999}, 1},
+	{VariantGnet, attrib.Client, []int{10, 100, 1000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 }
 
 func TestLadder(t *testing.T) {
@@ -386,7 +387,7 @@ func TestResolve(t *testing.T) {
 		{"01-naive.yaml", "builtin:01", false}, // no such file in the working directory: the builtin
 		{"01-naive", "builtin:01", false},
 		{custom, custom, false},
-		{"10", "", true},
+		{"99", "", true},
 		{"0", "", true},
 		{"no-such-phase", "", true},
 		{filepath.Join(dir, "missing.yaml"), "", true},

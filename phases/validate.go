@@ -204,6 +204,11 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	c.driver(&p.Driver)
 	c.sweep(&p.Sweep)
 	c.checkDriver(p)
+	switch p.Verify.Port {
+	case "", "tw_reuse", "range":
+	default:
+		c.errf("verify.port", "%q: want tw_reuse or range", p.Verify.Port)
+	}
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
 		c.errf("success_threshold", "must be above 0 and at most 1, got %v", p.SuccessThreshold)

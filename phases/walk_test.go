@@ -68,7 +68,7 @@ func TestWalkCatchesWhatYAMLCatches(t *testing.T) {
 		want        string // the first problem the walk reports
 		yamlAccepts bool
 	}{
-		{"colour: red\n", `p.yaml:7: colour: unknown field at the top level; a phase file takes schema, number, name, title, hypothesis, server, limits, driver, sweep, success_threshold`, false},
+		{"colour: red\n", `p.yaml:7: colour: unknown field at the top level; a phase file takes schema, number, name, title, hypothesis, server, limits, driver, sweep, success_threshold, verify`, false},
 		{"driver: {timout: 1s}\n", `p.yaml:7: driver.timout: unknown field; did you mean "timeout"?`, false},
 		{"driver: {workers: 4}\n", `p.yaml:7: driver.workers: unknown field; did you mean "workers" under "server"?`, false},
 		{"server: {Variant: pool}\n", `p.yaml:7: server.Variant: unknown field; did you mean "variant"?`, false},

@@ -54,4 +54,7 @@ type Options struct {
 	// recorded as such). It is chosen automatically when namespaces
 	// cannot be created.
 	HostNetwork bool
+	// Verify proves the deciding verdict by intervention after the sweep
+	// (as the phase's verify.enabled does).
+	Verify bool
 }

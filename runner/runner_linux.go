@@ -42,12 +42,17 @@ func Run(ctx context.Context, p *phases.Phase, opt Options) (*scorecards.Scoreca
 		fmt.Fprintln(r.log, "WARNING: not applied:", w)
 	}
 	r.sweep(ctx)
+	if r.err == nil && (opt.Verify || p.Verify.Enabled) {
+		r.verify(ctx)
+		r.summarize()
+	}
 	return r.card, r.finish(ctx)
 }
 
 // run is one phase run in progress.
 type run struct {
 	phase   *phases.Phase
+	opt     Options
 	out     *outDir
 	log     io.Writer
 	env     *stepEnv
@@ -73,7 +78,7 @@ func newRun(p *phases.Phase, opt Options) (*run, error) {
 		}
 		opt.Exe = exe
 	}
-	r := &run{phase: p, log: opt.Log, applied: newApplied()}
+	r := &run{phase: p, opt: opt, log: opt.Log, applied: newApplied()}
 	if r.log == nil {
 		r.log = io.Discard
 	}
@@ -228,6 +233,11 @@ func (r *run) summarize() {
 		sum.Note = "The run failed before its sweep finished (" + r.card.Error + "), so the hypothesis is not judged."
 	case scorecards.StatusRunning:
 		sum.Hypothesis, sum.Note = "", ""
+	}
+	for _, v := range r.card.Verification {
+		if v.Limit == sum.Limit {
+			sum.Verified = v.Outcome
+		}
 	}
 	r.card.Summary = sum
 }

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/atomicfile"
 )
 
@@ -172,6 +173,13 @@ func (sc *Scorecard) Validate() error {
 		}
 		if r := float64(st.SuccessRate); r < 0 || r > 1 || math.IsNaN(r) {
 			errs = append(errs, fmt.Errorf("steps[%d].success_rate: %v is outside 0..1", i, r))
+		}
+	}
+	for i, x := range sc.Verification {
+		switch x.Outcome {
+		case attrib.Verified, attrib.RefutedBy, attrib.NotVerifiable:
+		default:
+			errs = append(errs, fmt.Errorf("verification[%d].outcome %q, want verified, refuted or not verifiable", i, x.Outcome))
 		}
 	}
 	if l := sc.Summary.Limit; l != "" && !l.Known() {

@@ -144,6 +144,9 @@ func NewReport(sc *Scorecard) *Report {
 		r.Sections = append(r.Sections, chartsSection(view))
 	}
 	r.Sections = append(r.Sections, analysisSections(view)...)
+	if sc.Status != StatusRunning && len(view.levels) > 0 {
+		r.Sections = append(r.Sections, verificationSection(view))
+	}
 	r.Sections = append(r.Sections, nextSection(view))
 	r.Sections = append(r.Sections, appliedSections(sc)...)
 	r.Sections = append(r.Sections, glossarySection(view))

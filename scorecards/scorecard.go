@@ -60,6 +60,9 @@ type Scorecard struct {
 	// to their end).
 	Levels  []attrib.Level `yaml:"levels,omitempty"`
 	Summary attrib.Summary `yaml:"summary"`
+	// Verification proves (or refutes) the deciding verdict by running its
+	// step again with only its limit lifted or its side squeezed.
+	Verification []Verification `yaml:"verification,omitempty"`
 	// Rules is the version of the rules that judged the card
 	// (attrib.RulesVersion); 0 or absent for the first rules.
 	Rules int `yaml:"rules,omitempty"`
@@ -137,6 +140,31 @@ type Step struct {
 	State    attrib.State   `yaml:"state,omitempty"`
 	Verdict  attrib.Verdict `yaml:"verdict"`
 	Warnings []string       `yaml:"warnings,omitempty"` // what may make the step less trustworthy (TIME_WAIT not drained, ...)
+}
+
+// Verification is one intervention on the deciding step and what it
+// showed.
+type Verification struct {
+	Clients  int             `yaml:"clients"`  // the step verified
+	Limit    attrib.Limit    `yaml:"limit"`    // the verdict put to the test
+	Resource attrib.Resource `yaml:"resource"` // its bottleneck
+	// Kind is "lift" (the limit raised) or "squeeze" (a side's CPU capped
+	// at half a core, since no core can be added).
+	Kind string `yaml:"kind"`
+	// Runs are the re-runs, each with what changed.
+	Runs    []VerifyRun          `yaml:"runs,omitempty"`
+	Outcome attrib.VerifyOutcome `yaml:"outcome"`
+	Why     string               `yaml:"why"`
+}
+
+// VerifyRun is one re-run of a verification: what was changed, and what
+// was measured and judged.
+type VerifyRun struct {
+	Change      string `yaml:"change"`
+	attrib.Step `yaml:",inline"`
+	State       attrib.State   `yaml:"state,omitempty"`
+	Verdict     attrib.Verdict `yaml:"verdict"`
+	Warnings    []string       `yaml:"warnings,omitempty"`
 }
 
 // StepEnd says how a step that did not run to its end ended.

@@ -84,6 +84,9 @@ func printOutcome(w io.Writer, card *scorecards.Scorecard) {
 	if s.Hypothesis != "" {
 		fmt.Fprintf(w, "hypothesis %s: %s. %s\n", card.Phase.Hypothesis.Limit, s.Hypothesis, s.Note)
 	}
+	for _, v := range card.Verification {
+		fmt.Fprintf(w, "verification:   %s (%s at %s): %s\n", v.Outcome, v.Limit, units.Clients(v.Clients), v.Why)
+	}
 	if s.Next != "" {
 		fmt.Fprintf(w, "next:           %s\n", s.Next)
 	}
