@@ -87,3 +87,7 @@ func (v *view) decisive() (attrib.Level, bool) {
 	}
 	return attrib.Level{}, false
 }
+
+// JudgedLevels returns the card's levels: as written, or, for a card of
+// rules that kept none, from its recorded step verdicts.
+func (sc *Scorecard) JudgedLevels() []attrib.Level { return newView(sc).levels }
