@@ -20,6 +20,7 @@ import (
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/scorecards"
+	"github.com/scalelab/scalelab/scorecards/reference"
 	"github.com/scalelab/scalelab/units"
 )
 
@@ -250,6 +251,9 @@ func (r *run) finish(ctx context.Context) error {
 	}
 	r.summarize()
 	r.card.Owner = nil
+	if r.card.Status == scorecards.StatusComplete {
+		r.card.Reference, _ = reference.Compare(r.card)
+	}
 	saveErr := r.save()
 	if saveErr == nil {
 		if _, err := scorecards.WriteCharts(r.out.path, r.card); err != nil {

@@ -183,6 +183,7 @@ func interruptedCard(t *testing.T) *Scorecard {
 // runningCard is phase 9 just started: no step yet.
 func runningCard(t *testing.T) *Scorecard {
 	p := builtin(t, 9)
+	p.Sweep.Trials, p.Sweep.MaxTrials = 1, 1 // pinned: the fixture must not follow the ladder's tuning
 	sc := New(p)
 	sc.Environment = fixtureEnv()
 	sc.Applied = appliedLike(p)

@@ -103,7 +103,16 @@ func resultsSection(v *view) Section {
 		}
 		s.Blocks = append(s.Blocks, Bullets{Lead: "Not judged: these steps did not run to their end.", Items: items})
 	}
-	s.Blocks = append(s.Blocks, Bullets{Items: pointLines(v)})
+	items := pointLines(v)
+	if ref := v.card.Reference; ref != nil {
+		noise := "outside this machine's run-to-run noise: something changed (the code, the machine, or its load)"
+		if ref.WithinNoise {
+			noise = "within this machine's run-to-run noise"
+		}
+		items = append(items, fmt.Sprintf("**Against the reference run of %s:** best %s requests/s there (limit `%s`), x%s here: %s.",
+			ref.Date, units.Rate(float64(ref.RPS)), ref.Limit, units.Float(ref.Ratio, 2), noise))
+	}
+	s.Blocks = append(s.Blocks, Bullets{Items: items})
 	return s
 }
 

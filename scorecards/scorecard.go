@@ -15,6 +15,7 @@ import (
 
 	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/phases"
+	"github.com/scalelab/scalelab/units"
 )
 
 // Schema is the value every scorecard carries in its schema field.
@@ -60,6 +61,9 @@ type Scorecard struct {
 	// to their end).
 	Levels  []attrib.Level `yaml:"levels,omitempty"`
 	Summary attrib.Summary `yaml:"summary"`
+	// Reference sets the run against the latest committed reference run of
+	// its phase.
+	Reference *ReferenceComparison `yaml:"reference,omitempty"`
 	// Verification proves (or refutes) the deciding verdict by running its
 	// step again with only its limit lifted or its side squeezed.
 	Verification []Verification `yaml:"verification,omitempty"`
@@ -140,6 +144,19 @@ type Step struct {
 	State    attrib.State   `yaml:"state,omitempty"`
 	Verdict  attrib.Verdict `yaml:"verdict"`
 	Warnings []string       `yaml:"warnings,omitempty"` // what may make the step less trustworthy (TIME_WAIT not drained, ...)
+}
+
+// ReferenceComparison sets a run's best throughput against the latest
+// reference run of its phase (scorecards/reference/<date>).
+type ReferenceComparison struct {
+	Date   string          `yaml:"date"`
+	Commit string          `yaml:"commit,omitempty"`
+	RPS    units.PerSecond `yaml:"rps"`   // the reference's best throughput
+	Ratio  float64         `yaml:"ratio"` // this run's / the reference's
+	// WithinNoise says the ratio is inside the machine's run-to-run
+	// spread (attrib.SingleTrialMargin).
+	WithinNoise bool         `yaml:"within_noise"`
+	Limit       attrib.Limit `yaml:"limit"` // the reference's limit
 }
 
 // Verification is one intervention on the deciding step and what it
