@@ -251,4 +251,3 @@ func (l *Ladder) Failed() []int {
 	}
 	return out
 }
-
