@@ -259,6 +259,9 @@ func (r *run) finish(ctx context.Context) error {
 		if _, err := scorecards.WriteCharts(r.out.path, r.card); err != nil {
 			fmt.Fprintln(r.log, "WARNING: charts:", err)
 		}
+		if err := scorecards.WriteCSVFile(r.out.file(scorecards.CSVFile), r.card); err != nil {
+			saveErr = fmt.Errorf("%w: %w", ErrWrite, err)
+		}
 	}
 	switch {
 	case r.card.Status == scorecards.StatusInterrupted:

@@ -498,3 +498,15 @@ func TestWriteCharts(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteCSV(t *testing.T) {
+	var out bytes.Buffer
+	if err := WriteCSV(&out, completeCard(t)); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "complete.golden.csv", out.Bytes())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1+10 {
+		t.Errorf("%d lines, want a header and a row per step", len(lines))
+	}
+}
