@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet fuzz phase ladder compare anchors bench-driver clean
+.PHONY: help build test vet fuzz phase ladder compare noise anchors bench-driver clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -44,6 +44,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	@grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
 	  d=$$(dirname $$f); for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 	    echo "== $$d $$fn"; $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$d || exit 1; done; done
+
+noise: build ## measure the noise margins of this machine (one count's trials within a run, and from run to run); as root
+	$(GO) run ./scripts/noise
 
 anchors: build ## benchmark: wrk against nginx and every variant (installs wrk, nginx)
 	scripts/anchors.sh
