@@ -22,7 +22,7 @@ func FuzzParseTarget(f *testing.F) {
 			t.Fatalf("%q: path %q does not start with /", raw, tg.Path)
 		}
 		for _, ka := range []bool{true, false} {
-			req := tg.request(ka)
+			req := tg.request(requestSpec{method: "GET", keepAlive: ka})
 			head, ok := bytes.CutSuffix(req, []byte("\r\n\r\n"))
 			if !ok || bytes.Contains(head, []byte("\r\n\r\n")) {
 				t.Fatalf("%q: request is not one header block: %q", raw, req)
