@@ -343,9 +343,9 @@ func TestCompareSettings(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	// server 11, driver 11, limits 6, sweep 2, success_threshold 1.
-	if len(got) != 31 {
-		t.Errorf("%d settings, want 31 (every leaf of the configuration)", len(got))
+	// server 11, driver 14, limits 6, sweep 2, success_threshold 1.
+	if len(got) != 34 {
+		t.Errorf("%d settings, want 34 (every leaf of the configuration)", len(got))
 	}
 }
 
