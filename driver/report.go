@@ -33,8 +33,12 @@ func WriteTextOptions(w io.Writer, s *Summary, o TextOptions) error {
 		modeText(s), keepAliveText(s.KeepAlive), units.Int(s.Pipeline), units.Plural(s.Driver.Loops, "event loop", "event loops"), requestNote(s))
 	writeLatency(&b, s)
 	cn := s.ConnectMS
-	fmt.Fprintf(&b, "  Connect  p50 %s  p99 %s  max %s  (%s of %s connects ok)\n",
-		units.MS(cn.P50), units.MS(cn.P99), units.MS(cn.Max), units.Int(s.ConnectsOK), units.Int(s.ConnectsAttempted))
+	connects := "(" + units.Int(s.ConnectsOK) + " of " + units.Int(s.ConnectsAttempted) + " connects ok)"
+	if cn.Max == 0 {
+		fmt.Fprintf(&b, "  Connect  %s %s\n", units.NA, connects)
+	} else {
+		fmt.Fprintf(&b, "  Connect  p50 %s  p99 %s  max %s  %s\n", units.MS(cn.P50), units.MS(cn.P99), units.MS(cn.Max), connects)
+	}
 	fmt.Fprintf(&b, "  %s in %s: %s ok, %s failed (%s success), %s unfinished, %s in warmup\n",
 		units.Plural(s.Requests, "request", "requests"), duration, units.Int(s.OK), units.Int(s.Failed),
 		successRate(s), units.Int(s.Unfinished), units.Int(s.WarmupRequests))
@@ -78,7 +82,11 @@ func writeLatency(b *strings.Builder, s *Summary) {
 		fmt.Fprintf(b, "  %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  mean %s%s\n", label,
 			units.MS(l.P50), units.MS(l.P90), units.MS(l.P95), units.MS(l.P99), units.MS(l.P999), units.MS(l.Max), units.MS(l.Mean), note)
 	}
-	if s.Mode != "open" {
+	switch {
+	case s.LatencyMS.Max == 0:
+		fmt.Fprintf(b, "  Latency  %s (no complete response)\n", units.NA)
+		return
+	case s.Mode != "open":
 		line("Latency", s.LatencyMS, "")
 		return
 	}

@@ -247,6 +247,10 @@ func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 
 func usToMS(v int64) float64 { return math.Round(float64(v)) / 1000 }
 
+// LatencyOf returns the percentiles of a latency histogram (values in µs,
+// such as a decoded Summary.Histogram) in milliseconds.
+func LatencyOf(h *hdrhistogram.Histogram) Latency { return latencyOf(h) }
+
 func latencyOf(h *hdrhistogram.Histogram) Latency {
 	if h.TotalCount() == 0 {
 		return Latency{}
