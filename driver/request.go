@@ -110,8 +110,10 @@ func splitHeader(h string) (name, value string, err error) {
 		return "", "", fmt.Errorf("header %q: want \"Name: value\"", truncated(h))
 	case !isToken(name):
 		return "", "", fmt.Errorf("header %q: %q is not a header name", truncated(h), truncated(name))
-	case strings.ContainsAny(value, "\r\n\x00"):
-		return "", "", fmt.Errorf("header %q: line breaks or NUL in the value", truncated(h))
+	case strings.ContainsAny(value, "\r\n"):
+		return "", "", fmt.Errorf("header %q: line breaks in the value", truncated(h))
+	case strings.IndexFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0:
+		return "", "", fmt.Errorf("header %q: control characters in the value", truncated(h))
 	}
 	return name, value, nil
 }
