@@ -476,3 +476,33 @@ func TestRemoteTargetRefusedAsNobody(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadLatencyJSONThresholdsAndBodyFile: --latency prints the spectrum,
+// -o json carries the thresholds with their measured values, and
+// --body-file sends the file.
+func TestLoadLatencyJSONThresholdsAndBodyFile(t *testing.T) {
+	url := okServer(t)
+	r := cli(t, "load", "-c", "2", "--requests-per-client", "20", "-q", "--latency", url)
+	for _, want := range []string{"Latency distribution", " 99.999%", "Detailed percentile spectrum", "#[Max"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("--latency: exit %d, lacks %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	body := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(body, []byte(`{"hello":"world"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, "load", "-c", "2", "--requests-per-client", "20", "-q", "-o", "json", "-m", "POST", "--body-file", body,
+		"--threshold", "success>=100%", "--threshold", "p99<1us", url)
+	var s driver.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if r.code != exitFailed || len(s.Thresholds) != 2 || !s.Thresholds[0].Passed || s.Thresholds[1].Passed ||
+		s.Thresholds[1].Measured == nil || *s.Thresholds[1].Measured <= 0.001 {
+		t.Errorf("exit %d thresholds %+v", r.code, s.Thresholds)
+	}
+	if s.Method != "POST" || s.BodyBytes != 17 || s.RunID == "" || len(s.RunID) != 16 {
+		t.Errorf("method %q body %d run id %q", s.Method, s.BodyBytes, s.RunID)
+	}
+}
