@@ -24,8 +24,12 @@ build: ## build bin/scalelab
 phase: build ## make phase N: run phase N of the ladder (no N: list the ladder); OUT=dir to choose where
 	@$(BIN) run $(if $(OUT),--out $(OUT)) $(PHASE_ARGS)
 
-ladder: build ## run every phase of the ladder in order
-	@for n in $$($(BIN) run --list -q); do $(BIN) run $$n || exit 1; done
+ladder: build ## run every phase of the ladder in order; fails at the end only for exit status 2 or 3 (a refuted or inconclusive rung is a result)
+	@bad=""; for n in $$($(BIN) run --list -q); do \
+	  $(BIN) run $$n; rc=$$?; \
+	  case $$rc in 0) ;; 1) echo "ladder: phase $$n: exit 1 (hypothesis refuted or a threshold failed)";; \
+	    4) echo "ladder: phase $$n: exit 4 (inconclusive)";; *) echo "ladder: phase $$n: exit $$rc"; bad="$$bad $$n";; esac; \
+	done; if [ -n "$$bad" ]; then echo "ladder: could not run (exit 2 or 3): phase$$bad"; exit 1; fi
 
 compare: build ## make compare A=dir B=dir: compare run B with run A (run directories or scorecard files); prints the report and writes compare-<A>-vs-<B>.md in the current directory
 	@test -n "$(A)" && test -n "$(B)" || { echo "usage: make compare A=results/<run> B=results/<run>"; exit 2; }

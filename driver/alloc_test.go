@@ -53,24 +53,36 @@ func constServer(t *testing.T) string {
 // request would add 20,000 here.
 func TestHotPathDoesNotAllocate(t *testing.T) {
 	url := constServer(t)
-	mallocs := func(perClient int) uint64 {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		s, err := Run(context.Background(), Config{Targets: []string{url}, Clients: 2, RequestsPerClient: perClient, Loops: 1})
-		runtime.ReadMemStats(&after)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.OK != uint64(2*perClient) {
-			t.Fatalf("ok %d, want %d", s.OK, 2*perClient)
-		}
-		return after.Mallocs - before.Mallocs
-	}
-	mallocs(100) // warm up lazily initialised runtime and package state
-	small, large := mallocs(100), mallocs(10100)
-	extra := float64(large) - float64(small)
-	t.Logf("mallocs: %d for 200 requests, %d for 20200", small, large)
-	if perRequest := extra / 20000; perRequest > 0.1 {
-		t.Errorf("%.3f allocations per extra request (%d vs %d mallocs)", perRequest, large, small)
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"GET", Config{}},
+		{"POST with headers and a body", Config{Method: "POST", Headers: []string{"Content-Type: application/json"}, Body: `{"a":1}`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mallocs := func(perClient int) uint64 {
+				cfg := tt.cfg
+				cfg.Targets, cfg.Clients, cfg.RequestsPerClient, cfg.Loops = []string{url}, 2, perClient, 1
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				s, err := Run(context.Background(), cfg)
+				runtime.ReadMemStats(&after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.OK != uint64(2*perClient) {
+					t.Fatalf("ok %d, want %d", s.OK, 2*perClient)
+				}
+				return after.Mallocs - before.Mallocs
+			}
+			mallocs(100) // warm up lazily initialised runtime and package state
+			small, large := mallocs(100), mallocs(10100)
+			extra := float64(large) - float64(small)
+			t.Logf("mallocs: %d for 200 requests, %d for 20200", small, large)
+			if perRequest := extra / 20000; perRequest > 0.1 {
+				t.Errorf("%.3f allocations per extra request (%d vs %d mallocs)", perRequest, large, small)
+			}
+		})
 	}
 }

@@ -108,6 +108,26 @@ type Config struct {
 
 	// Progress, when set, receives one status line per second.
 	Progress io.Writer `json:"-"`
+
+	// Method is the request method (default GET). HEAD is understood (its
+	// answers carry no body); CONNECT is refused.
+	Method string `json:"method,omitempty"`
+
+	// Headers are extra request header lines, "Name: value". A Host or
+	// User-Agent given here replaces the driver's own; Content-Length,
+	// Transfer-Encoding and Connection are the driver's (from Body and
+	// DisableKeepAlive) and are refused.
+	Headers []string `json:"headers,omitempty"`
+
+	// Body is sent with every request, with its Content-Length (also sent,
+	// as 0, for POST, PUT and PATCH without a body). The requests are built
+	// once per run, so a body costs nothing per request but its bytes.
+	Body string `json:"body,omitempty"`
+
+	// RunID names the run in its summary, so that the shards of one run
+	// can be told from those of another (Merge refuses to mix them). Empty:
+	// none (the CLI makes a random one).
+	RunID string `json:"run_id,omitempty"`
 }
 
 // Shard is the slice Index of Count equal slices of the clients (Index
@@ -212,6 +232,7 @@ func (c Config) Validate() error {
 	if err := checkMark(c.NamespaceMark); err != nil {
 		bad("namespace_mark", "%v", err)
 	}
+	c.validateRequest(bad)
 	return errors.Join(errs...)
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/scalelab/scalelab/internal/race"
 )
 
@@ -60,8 +62,45 @@ func checkInvariants(t *testing.T, s *Summary) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if complete := s.OK + s.Errors[ClassHTTP4xx] + s.Errors[ClassHTTP5xx]; uint64(h.TotalCount()) != complete {
+	complete := s.OK + s.Errors[ClassHTTP4xx] + s.Errors[ClassHTTP5xx]
+	if uint64(h.TotalCount()) != complete {
 		t.Errorf("latency histogram holds %d values, complete responses %d", h.TotalCount(), complete)
+	}
+	var byCode uint64
+	for _, n := range s.StatusCodes {
+		byCode += n
+	}
+	if s.Responses != complete || byCode != complete {
+		t.Errorf("responses %d, status codes sum to %d, complete responses %d", s.Responses, byCode, complete)
+	}
+	if complete > 0 && (s.BytesRead == 0 || s.BytesWritten == 0) {
+		t.Errorf("%d responses with %d bytes read and %d written", complete, s.BytesRead, s.BytesWritten)
+	}
+	checkService(t, s, h)
+}
+
+// checkService: an open loop has a service time per latency, each no
+// longer than its latency from the intended send (so every percentile is
+// no higher); a closed loop has none.
+func checkService(t *testing.T, s *Summary, lat *hdrhistogram.Histogram) {
+	t.Helper()
+	if s.Mode != "open" {
+		if s.ServiceMS != nil || s.ServiceHistogram != "" {
+			t.Errorf("closed loop with a service time: %+v", s.ServiceMS)
+		}
+		return
+	}
+	svc, err := DecodeHistogram(s.ServiceHistogram)
+	if err != nil || s.ServiceMS == nil {
+		t.Fatalf("open loop without a service time: %v", err)
+	}
+	if svc.TotalCount() != lat.TotalCount() {
+		t.Errorf("service times %d, latencies %d", svc.TotalCount(), lat.TotalCount())
+	}
+	for _, q := range []float64{50, 90, 99, 100} {
+		if a, b := svc.ValueAtQuantile(q), lat.ValueAtQuantile(q); a > b {
+			t.Errorf("p%v: service %d µs above latency %d µs", q, a, b)
+		}
 	}
 }
 
@@ -408,8 +447,13 @@ func TestUnsolicitedResponses(t *testing.T) {
 			t.Errorf("error class %s outside the taxonomy", name)
 		}
 	}
-	m, err := Merge(sum, sum)
-	if err != nil || m.Unsolicited != 20 || m.Requests != 20 {
-		t.Errorf("merge of two: unsolicited %d requests %d (%v), want 20 20", m.Unsolicited, m.Requests, err)
+	a, b := *sum, *sum // as if shards 0/2 and 1/2 of a run of twice the clients
+	a.Shard, b.Shard, a.Shards, b.Shards = "0/2", "1/2", 2, 2
+	m, err := Merge(&a, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Unsolicited != 20 || m.Requests != 20 {
+		t.Errorf("merge of two: unsolicited %d requests %d, want 20 20", m.Unsolicited, m.Requests)
 	}
 }

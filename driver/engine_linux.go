@@ -59,14 +59,21 @@ type loopStats struct {
 	counts
 	errs      [numStages][numClasses]uint64
 	other     [numStages]map[string]uint64 // "other_<ERRNO>_<stage>" -> count
+	status    [numStatus]uint64            // measured complete responses by status code
 	lat, conn *hdrhistogram.Histogram
-	lastEvent int64 // ns: when the last client finished (count mode)
+	svc       *hdrhistogram.Histogram // open loop: service time, from the actual send (nil closed)
+	lastEvent int64                   // ns: when the last client finished (count mode)
 	err       error
 }
 
 // tally returns the loop's counters as a tally (sharing its histograms).
 func (st *loopStats) tally() *tally {
-	t := &tally{counts: st.counts, errs: map[string]map[string]uint64{}, lat: st.lat, conn: st.conn}
+	t := &tally{counts: st.counts, errs: map[string]map[string]uint64{}, status: map[int]uint64{}, lat: st.lat, conn: st.conn, svc: st.svc}
+	for code, n := range st.status {
+		if n > 0 {
+			t.status[code] = n
+		}
+	}
 	for s := range numStages {
 		for k, n := range st.errs[s] {
 			t.addErr(s.String(), classNames[k], n)
@@ -85,7 +92,8 @@ type loop struct {
 	families  []int
 	ep        int
 	conns     []conn
-	times     []int64
+	times     []int64 // per request slot: its intended send time (its send time in a closed loop)
+	sent      []int64 // open loop, per request slot: its actual send time (nil closed)
 	heap      []int32
 	events    []unix.EpollEvent
 	buf       []byte
@@ -120,6 +128,10 @@ func newLoop(p *plan, clients []int, origins []int64) (*loop, error) {
 		secHist: newSecondHist(),
 	}
 	l.st.lat, l.st.conn = newLatencyHist(), newLatencyHist()
+	if p.paced {
+		l.sent = make([]int64, len(l.times))
+		l.st.svc = newLatencyHist()
+	}
 	for _, t := range p.targets {
 		sa, family := sockaddrOf(t)
 		l.sockaddrs = append(l.sockaddrs, sa)
@@ -131,6 +143,7 @@ func newLoop(p *plan, clients []int, origins []int64) (*loop, error) {
 		c.heapIdx = -1
 		c.target = uint16(g % len(p.targets))
 		c.origin = origins[i]
+		c.p.SetNoBody(p.head)
 		l.setTimer(int32(i), c.origin)
 	}
 	return l, nil
@@ -425,7 +438,11 @@ func (l *loop) fill(ci int32, now int64) {
 			}
 			at = due
 		}
-		l.times[base+int((c.sent+k)%depth)] = at
+		slot := base + int((c.sent+k)%depth)
+		l.times[slot] = at
+		if l.sent != nil {
+			l.sent[slot] = now
+		}
 		l.consume(c, at)
 		k++
 	}
@@ -456,6 +473,9 @@ func (l *loop) flush(ci int32, now int64) bool {
 	if n > 0 {
 		c.wrOff += uint32(n)
 		c.wrLeft -= uint32(n)
+		if now >= l.p.measureStart {
+			l.st.bytesWritten += uint64(n)
+		}
 	}
 	if c.wrLeft == 0 && !l.p.keepAlive {
 		// The client closes first: half-close right after the request,
@@ -486,6 +506,9 @@ func (l *loop) readable(ci int32, events uint32, now int64) {
 		if n == 0 {
 			l.eof(ci, now)
 			return
+		}
+		if now >= l.p.measureStart {
+			l.st.bytesRead += uint64(n)
 		}
 		if !l.parse(ci, l.buf[:n], now) {
 			return
@@ -534,10 +557,14 @@ func (l *loop) answered(ci int32, now int64) {
 	status := c.p.Status()
 	closeAfter := c.p.Close()
 	c.p.Reset()
-	at := l.times[int(ci)*int(l.p.depth)+int(c.answered%l.p.depth)]
+	slot := int(ci)*int(l.p.depth) + int(c.answered%l.p.depth)
+	at, sentAt := l.times[slot], l.times[slot]
+	if l.sent != nil {
+		sentAt = l.sent[slot]
+	}
 	c.answered++
 	c.progress = now
-	if l.complete(at, now, status) {
+	if l.complete(at, sentAt, now, status) {
 		c.served = true
 	}
 	if closeAfter || !l.p.keepAlive {
@@ -545,9 +572,10 @@ func (l *loop) answered(ci int32, now int64) {
 	}
 }
 
-// complete records one complete response sent at time at, and reports
-// whether it was a measured ok answer.
-func (l *loop) complete(at, now int64, status int) bool {
+// complete records one complete response due at time at and sent at
+// sentAt (the same in a closed loop), and reports whether it was a
+// measured ok answer.
+func (l *loop) complete(at, sentAt, now int64, status int) bool {
 	if at < l.p.measureStart {
 		l.st.warmup++
 		return false
@@ -558,6 +586,12 @@ func (l *loop) complete(at, now int64, status int) bool {
 	us := clampUS(now - at)
 	l.st.lat.RecordValue(us)
 	l.secHist.RecordValue(us)
+	if l.st.svc != nil {
+		l.st.svc.RecordValue(clampUS(now - sentAt))
+	}
+	if status >= 0 && status < numStatus {
+		l.st.status[status]++
+	}
 	switch {
 	case status >= 500:
 		l.st.errs[StageStatus][cHTTP5xx]++

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,7 @@ func FuzzParseTarget(f *testing.F) {
 			t.Fatalf("%q: path %q does not start with /", raw, tg.Path)
 		}
 		for _, ka := range []bool{true, false} {
-			req := tg.request(ka)
+			req := tg.request(requestSpec{method: "GET", keepAlive: ka})
 			head, ok := bytes.CutSuffix(req, []byte("\r\n\r\n"))
 			if !ok || bytes.Contains(head, []byte("\r\n\r\n")) {
 				t.Fatalf("%q: request is not one header block: %q", raw, req)
@@ -82,6 +83,54 @@ func FuzzConfigShard(f *testing.F) {
 		}
 		if n != hi-lo {
 			t.Fatalf("%d clients dealt, want %d", n, hi-lo)
+		}
+	})
+}
+
+// FuzzRequest: whatever method, header and body a Config carries, a
+// request that Validate accepts is one request line, header lines without
+// control bytes, one empty line, and exactly the body its Content-Length
+// announces.
+func FuzzRequest(f *testing.F) {
+	for _, s := range [][3]string{{"POST", "Content-Type: application/json", `{"a":1}`}, {"GET", "X: y", ""},
+		{"HEAD", "Host: h", ""}, {"post", "Content-Length: 3", "abc"}, {"PUT", "A:\r\nB: c", "\r\n\r\n"}, {"", "", ""}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, method, header, body string) {
+		c := Config{Targets: []string{"http://127.0.0.1:8080/x"}, Method: method, Body: body}
+		if header != "" {
+			c.Headers = []string{header}
+		}
+		if c.Validate() != nil {
+			return
+		}
+		tg, err := ParseTarget(c.Targets[0], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := tg.request(specOf(c))
+		head, rest, ok := bytes.Cut(req, []byte("\r\n\r\n"))
+		if !ok || string(rest) != body {
+			t.Fatalf("request %q: body %q, want %q", req, rest, body)
+		}
+		lines := bytes.Split(head, []byte("\r\n"))
+		if want := specOf(c).method + " /x HTTP/1.1"; string(lines[0]) != want {
+			t.Fatalf("request line %q, want %q", lines[0], want)
+		}
+		lengths := 0
+		for _, l := range lines[1:] {
+			if len(l) == 0 || bytes.ContainsAny(l, "\r\n\x00") || bytes.IndexByte(l, ':') < 1 {
+				t.Fatalf("header line %q in %q", l, req)
+			}
+			if name, v, _ := bytes.Cut(l, []byte(":")); strings.EqualFold(string(name), "content-length") {
+				lengths++
+				if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err != nil || n != len(body) {
+					t.Fatalf("Content-Length %q for a body of %d", v, len(body))
+				}
+			}
+		}
+		if lengths > 1 || lengths == 0 && body != "" {
+			t.Fatalf("%d Content-Length lines for a body of %d: %q", lengths, len(body), req)
 		}
 	})
 }

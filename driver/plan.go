@@ -17,6 +17,7 @@ type plan struct {
 	reqLen       []uint32
 	depth        uint32
 	keepAlive    bool
+	head         bool // the requests are HEAD: their answers carry no body
 	pacer        Pacer
 	paced        bool
 	perClient    uint32
@@ -55,8 +56,10 @@ func newPlan(c Config, targets []Target, nsFD int) *plan {
 		stop:         new(atomic.Bool),
 		timeline:     &timeline{},
 	}
+	spec := specOf(c)
+	p.head = spec.head()
 	for _, t := range targets {
-		req := t.request(p.keepAlive)
+		req := t.request(spec)
 		p.reqs = append(p.reqs, bytes.Repeat(req, c.Pipeline))
 		p.reqLen = append(p.reqLen, uint32(len(req)))
 	}

@@ -151,7 +151,10 @@ func (r *execution) summarize(t *tally) (*Summary, error) {
 	durationS := math.Max(float64(measuredEnd-p.measureStart)/1e9, 0)
 	s := &Summary{
 		Schema:       SummarySchema,
+		RunID:        c.RunID,
 		Targets:      append([]string(nil), c.Targets...),
+		Method:       specOf(c).method,
+		BodyBytes:    len(c.Body),
 		Clients:      r.n,
 		ClientsTotal: c.Clients,
 		Shard:        c.Shard.String(),

@@ -5,6 +5,7 @@ package driver
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -28,6 +29,29 @@ type testServer struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    map[net.Conn]bool
+	seen     []seenRequest // the first maxSeen requests, under mu
+}
+
+// seenRequest is a request as the test server read it.
+type seenRequest struct {
+	method, path string
+	headers      []string // header lines without their CRLF
+	body         string
+}
+
+const maxSeen = 100
+
+// requestsSeen returns the requests recorded so far.
+func (s *testServer) requestsSeen() []seenRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]seenRequest(nil), s.seen...)
+}
+
+// headConn is the connection handed to a behaviour for a HEAD request:
+// respond then writes the headers only.
+type headConn struct {
+	net.Conn
 }
 
 // startServer listens on 127.0.0.1 and serves until the test ends.
@@ -93,6 +117,8 @@ func (s *testServer) serve(c net.Conn) {
 			return
 		}
 		closeAfter := false
+		req := seenRequest{method: f[0], path: f[1]}
+		length := 0
 		for {
 			h, err := r.ReadString('\n')
 			if err != nil {
@@ -101,12 +127,34 @@ func (s *testServer) serve(c net.Conn) {
 			if h == "\r\n" || h == "\n" {
 				break
 			}
-			if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(k, "connection") && strings.EqualFold(strings.TrimSpace(v), "close") {
+			req.headers = append(req.headers, strings.TrimRight(h, "\r\n"))
+			k, v, ok := strings.Cut(h, ":")
+			switch {
+			case !ok:
+			case strings.EqualFold(k, "connection") && strings.EqualFold(strings.TrimSpace(v), "close"):
 				closeAfter = true
+			case strings.EqualFold(k, "content-length"):
+				length, _ = strconv.Atoi(strings.TrimSpace(v))
 			}
 		}
+		if length > 0 {
+			body := make([]byte, length)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			req.body = string(body)
+		}
+		s.mu.Lock()
+		if len(s.seen) < maxSeen {
+			s.seen = append(s.seen, req)
+		}
+		s.mu.Unlock()
 		s.requests.Add(1)
-		if !s.behave(s, c, f[1], closeAfter) || closeAfter {
+		conn := c
+		if req.method == "HEAD" {
+			conn = headConn{c}
+		}
+		if !s.behave(s, conn, f[1], closeAfter) || closeAfter {
 			return
 		}
 	}
@@ -119,7 +167,10 @@ func respond(c net.Conn, status int, body string, closing bool) bool {
 	if closing {
 		b.WriteString("Connection: close\r\n")
 	}
-	b.WriteString("\r\n" + body)
+	b.WriteString("\r\n")
+	if _, head := c.(headConn); !head {
+		b.WriteString(body)
+	}
 	_, err := c.Write(b.Bytes())
 	return err == nil
 }
@@ -132,6 +183,8 @@ func statusText(code int) string {
 		return "Not Found"
 	case 500:
 		return "Internal Server Error"
+	case 503:
+		return "Service Unavailable"
 	}
 	return "Status"
 }

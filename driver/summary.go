@@ -7,8 +7,12 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/scalelab/scalelab/driver/threshold"
+	"github.com/scalelab/scalelab/units"
 )
 
 // SummarySchema versions the JSON form of Summary.
@@ -35,7 +39,9 @@ const (
 // ok nor failed.
 //
 //	schema              "scalelab/load/v1"
+//	run_id              the run's id: the shards of one run share it ("" when none was given)
 //	targets             target URLs
+//	method, body_bytes  the requests' method and body length
 //	clients             connections this summary covers (a shard's slice, or all)
 //	clients_total       connections of the whole run over all shards
 //	shard, shards       "i/N" of this run ("merged" after Merge), and N
@@ -47,6 +53,15 @@ const (
 //	ok, failed          ok responses; failed requests (sum of errors)
 //	success_rate        ok / requests (0 when no request)
 //	rps                 ok responses per second over duration_s
+//	responses           complete responses of any status in the measured period
+//	                    (ok + http_4xx + http_5xx); what wrk counts as requests
+//	responses_rps       responses per second over duration_s (wrk's Requests/sec)
+//	status_codes        {code: count} of the responses, by exact code ("200", "404", "503")
+//	bytes_read, bytes_written
+//	                    socket bytes received and sent in the measured period
+//	                    (headers and bodies, as on the wire)
+//	read_bytes_per_s, written_bytes_per_s
+//	                    the same per second over duration_s (wrk's Transfer/sec is the first)
 //	warmup_requests     requests sent during the warmup (discarded)
 //	unfinished          requests still in flight at the end
 //	unsolicited_responses
@@ -60,8 +75,12 @@ const (
 //	connects_attempted  connect attempts in the measured period (socket() failures included)
 //	connects_ok         connects that completed (attempted - ok - failed connects =
 //	                    connects still in progress when the run ended)
-//	latency_ms          {p50, p90, p99, p999, max, mean} of complete responses
-//	                    (any status), from send, or from the intended send in an open loop
+//	latency_ms          {p50, p75, p90, p95, p99, p999, p9999, p99999, max, mean} of
+//	                    complete responses (any status), from send, or from the intended
+//	                    send in an open loop (corrected for coordinated omission); the
+//	                    whole distribution is in histogram
+//	service_ms          open loop only: the same percentiles from the actual send
+//	                    (uncorrected service time: what the server took once asked)
 //	connect_ms          {p50, p99, max} of completed connects
 //	errors              {class: count}: every fixed class (zeros included) and
 //	                    "other_<ERRNO>_<stage>" for anything else
@@ -76,9 +95,16 @@ const (
 //	                    it may run on, the event loops it ran and its RLIMIT_NOFILE
 //	histogram           base64 of the latency HdrHistogram (V2 compressed, µs)
 //	connect_histogram   base64 of the connect-time HdrHistogram (V2 compressed, µs)
+//	service_histogram   open loop only: base64 of the service-time HdrHistogram
+//	thresholds          [{threshold, metric, measured, passed}] when thresholds were
+//	                    checked (scalelab load --threshold); measured is in the
+//	                    metric's unit (percent, ms, per second), null when not measured
 type Summary struct {
 	Schema            string                       `json:"schema"`
+	RunID             string                       `json:"run_id"`
 	Targets           []string                     `json:"targets"`
+	Method            string                       `json:"method"`
+	BodyBytes         int                          `json:"body_bytes"`
 	Clients           int                          `json:"clients"`
 	ClientsTotal      int                          `json:"clients_total"`
 	Shard             string                       `json:"shard"`
@@ -94,6 +120,13 @@ type Summary struct {
 	Failed            uint64                       `json:"failed"`
 	SuccessRate       float64                      `json:"success_rate"`
 	RPS               float64                      `json:"rps"`
+	Responses         uint64                       `json:"responses"`
+	ResponsesRPS      float64                      `json:"responses_rps"`
+	StatusCodes       map[string]uint64            `json:"status_codes"`
+	BytesRead         uint64                       `json:"bytes_read"`
+	BytesWritten      uint64                       `json:"bytes_written"`
+	ReadBPS           float64                      `json:"read_bytes_per_s"`
+	WriteBPS          float64                      `json:"written_bytes_per_s"`
 	WarmupRequests    uint64                       `json:"warmup_requests"`
 	Unfinished        uint64                       `json:"unfinished"`
 	Unsolicited       uint64                       `json:"unsolicited_responses"`
@@ -101,6 +134,7 @@ type Summary struct {
 	ConnectsAttempted uint64                       `json:"connects_attempted"`
 	ConnectsOK        uint64                       `json:"connects_ok"`
 	LatencyMS         Latency                      `json:"latency_ms"`
+	ServiceMS         *Latency                     `json:"service_ms,omitempty"`
 	ConnectMS         ConnectTime                  `json:"connect_ms"`
 	Errors            map[string]uint64            `json:"errors"`
 	ErrorsByStage     map[string]map[string]uint64 `json:"errors_by_step"`
@@ -108,16 +142,23 @@ type Summary struct {
 	Driver            Usage                        `json:"driver"`
 	Histogram         string                       `json:"histogram"`
 	ConnectHistogram  string                       `json:"connect_histogram"`
+	ServiceHistogram  string                       `json:"service_histogram,omitempty"`
+	Thresholds        []threshold.Result           `json:"thresholds,omitempty"`
 }
 
-// Latency holds response-time percentiles in milliseconds.
+// Latency holds response-time percentiles in milliseconds: the spectrum
+// wrk2 prints (50, 75, 90, 99, 99.9, 99.99, 99.999, 100) with p95 beside.
 type Latency struct {
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p999"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
+	P50    float64 `json:"p50"`
+	P75    float64 `json:"p75"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+	P999   float64 `json:"p999"`
+	P9999  float64 `json:"p9999"`
+	P99999 float64 `json:"p99999"`
+	Max    float64 `json:"max"`
+	Mean   float64 `json:"mean"`
 }
 
 // ConnectTime holds connect-time percentiles in milliseconds.
@@ -146,6 +187,30 @@ type Usage struct {
 	Loops     int     `json:"loops"`
 	// NoFile is the driver's soft RLIMIT_NOFILE (0: unknown).
 	NoFile int `json:"nofile"`
+}
+
+// Metric returns the value of a threshold metric (see package threshold)
+// in its unit: percent, milliseconds or per second. It reports false for a
+// metric that was not measured: rates without a measured request,
+// latencies without a complete response, anything unknown.
+func (s *Summary) Metric(name string) (float64, bool) {
+	l := s.LatencyMS
+	switch name {
+	case "success":
+		return s.SuccessRate * 100, s.Requests > 0
+	case "errors":
+		if s.Requests == 0 {
+			return 0, false
+		}
+		return float64(s.Failed) / float64(s.Requests) * 100, true
+	case "rps":
+		return s.RPS, s.DurationS > 0
+	case "responses_rps":
+		return s.ResponsesRPS, s.DurationS > 0
+	}
+	v, ok := map[string]float64{"p50": l.P50, "p75": l.P75, "p90": l.P90, "p95": l.P95, "p99": l.P99,
+		"p99.9": l.P999, "p99.99": l.P9999, "max": l.Max, "mean": l.Mean}[name]
+	return v, ok && l.Max > 0
 }
 
 // ErrMerge is wrapped by errors of Merge.
@@ -182,17 +247,25 @@ func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 
 func usToMS(v int64) float64 { return math.Round(float64(v)) / 1000 }
 
+// LatencyOf returns the percentiles of a latency histogram (values in µs,
+// such as a decoded Summary.Histogram) in milliseconds.
+func LatencyOf(h *hdrhistogram.Histogram) Latency { return latencyOf(h) }
+
 func latencyOf(h *hdrhistogram.Histogram) Latency {
 	if h.TotalCount() == 0 {
 		return Latency{}
 	}
 	return Latency{
-		P50:  usToMS(h.ValueAtQuantile(50)),
-		P90:  usToMS(h.ValueAtQuantile(90)),
-		P99:  usToMS(h.ValueAtQuantile(99)),
-		P999: usToMS(h.ValueAtQuantile(99.9)),
-		Max:  usToMS(h.Max()),
-		Mean: math.Round(h.Mean()) / 1000,
+		P50:    usToMS(h.ValueAtQuantile(50)),
+		P75:    usToMS(h.ValueAtQuantile(75)),
+		P90:    usToMS(h.ValueAtQuantile(90)),
+		P95:    usToMS(h.ValueAtQuantile(95)),
+		P99:    usToMS(h.ValueAtQuantile(99)),
+		P999:   usToMS(h.ValueAtQuantile(99.9)),
+		P9999:  usToMS(h.ValueAtQuantile(99.99)),
+		P99999: usToMS(h.ValueAtQuantile(99.999)),
+		Max:    usToMS(h.Max()),
+		Mean:   math.Round(h.Mean()) / 1000,
 	}
 }
 
@@ -219,15 +292,19 @@ func (s *Summary) finish() {
 	if s.Requests > 0 {
 		s.SuccessRate = float64(s.OK) / float64(s.Requests)
 	}
-	s.RPS = 0
+	s.RPS, s.ResponsesRPS, s.ReadBPS, s.WriteBPS = 0, 0, 0, 0
 	if s.DurationS > 0 {
 		s.RPS = math.Round(float64(s.OK)/s.DurationS*10) / 10
+		s.ResponsesRPS = math.Round(float64(s.Responses)/s.DurationS*10) / 10
+		s.ReadBPS = math.Round(float64(s.BytesRead) / s.DurationS)
+		s.WriteBPS = math.Round(float64(s.BytesWritten) / s.DurationS)
 	}
 }
 
 // Merge combines the summaries of the shards of one run: counters are
 // summed, histograms merged (so percentiles are exact, not averaged), the
 // timeline merged second by second (its cpu_pct the shards' maximum).
+// The parts must be every shard of one run, each once (CheckShards).
 // duration_s is the longest shard's;
 // driver usage is each field's maximum over the shards (a shard whose driver
 // was client-bound makes the merged run client-bound). Every summary must
@@ -238,7 +315,15 @@ func Merge(parts ...*Summary) (*Summary, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("%w: nothing to merge", ErrMerge)
 	}
-	out := &Summary{Schema: SummarySchema, Shard: "merged"}
+	names := make([]string, len(parts))
+	for i := range parts {
+		names[i] = fmt.Sprintf("part %d", i)
+	}
+	if err := CheckShards(names, parts); err != nil {
+		return nil, err
+	}
+	first := parts[0]
+	out := &Summary{Schema: SummarySchema, Shard: "merged", RunID: first.RunID, Method: first.Method, BodyBytes: first.BodyBytes}
 	total := newTally()
 	seen := map[string]bool{}
 	endedBy := map[string]bool{}
@@ -286,13 +371,67 @@ func Merge(parts ...*Summary) (*Summary, error) {
 	return out, nil
 }
 
+// CheckShards checks that parts (named by names, such as their files) are
+// every shard of one run, each once: the same run id, the same shard
+// count, no shard twice, none missing, none already a merge. The error
+// wraps ErrMerge.
+func CheckShards(names []string, parts []*Summary) error {
+	if len(parts) == 0 {
+		return fmt.Errorf("%w: nothing to merge", ErrMerge)
+	}
+	first := parts[0]
+	seen := map[int]string{}
+	count := 0
+	for i, p := range parts {
+		if p.Shard == "merged" {
+			return fmt.Errorf("%w: %s is already a merge of %s; merge the shards' own summaries", ErrMerge, names[i], units.Plural(p.Shards, "shard", "shards"))
+		}
+		sh, err := ParseShard(p.Shard)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrMerge, names[i], err)
+		}
+		if i == 0 {
+			count = sh.Count
+		}
+		switch {
+		case p.RunID != first.RunID:
+			return fmt.Errorf("%w: %s is from run %q, %s from run %q: shards of different runs (give every shard the same --run-id)",
+				ErrMerge, names[i], p.RunID, names[0], first.RunID)
+		case sh.Count != count:
+			return fmt.Errorf("%w: %s is shard %v, %s shard %v: a run has one shard count", ErrMerge, names[i], sh, names[0], first.Shard)
+		case seen[sh.Index] != "":
+			return fmt.Errorf("%w: shard %v twice: %s and %s", ErrMerge, sh, seen[sh.Index], names[i])
+		}
+		seen[sh.Index] = names[i]
+	}
+	var missing []string
+	for k := range count {
+		if seen[k] == "" {
+			missing = append(missing, Shard{Index: k, Count: count}.String())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s missing (have %d of %d shards)", ErrMerge, pick(len(missing), "shard "+strings.Join(missing, ", ")+" is", "shards "+strings.Join(missing, ", ")+" are"), len(seen), count)
+	}
+	return nil
+}
+
+// pick chooses one or many by n, for messages: "shard 1/2 is" / "shards 1/3, 2/3 are".
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // checkPart refuses a summary that cannot be merged with the first one.
 func checkPart(i int, p, first *Summary) error {
 	if p.Schema != SummarySchema {
 		return fmt.Errorf("%w: part %d has schema %q, want %q", ErrMerge, i, p.Schema, SummarySchema)
 	}
-	if p.Mode != first.Mode || p.Pipeline != first.Pipeline || p.KeepAlive != first.KeepAlive || p.ClientsTotal != first.ClientsTotal {
-		return fmt.Errorf("%w: part %d was run with other settings (mode, pipeline, keep-alive or clients differ)", ErrMerge, i)
+	if p.Mode != first.Mode || p.Pipeline != first.Pipeline || p.KeepAlive != first.KeepAlive || p.ClientsTotal != first.ClientsTotal ||
+		p.Method != first.Method || p.BodyBytes != first.BodyBytes {
+		return fmt.Errorf("%w: part %d was run with other settings (mode, pipeline, keep-alive, clients, method or body differ)", ErrMerge, i)
 	}
 	return nil
 }

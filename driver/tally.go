@@ -2,15 +2,20 @@ package driver
 
 import (
 	"fmt"
+	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
+
+// numStatus bounds the status codes counted: the parser reads three digits.
+const numStatus = 1000
 
 // counts are the plain counters of a run.
 type counts struct {
 	ok, warmup, unfinished, unsolicited uint64
 	starved                             uint64 // clients without one ok measured answer
 	connectsAttempted, connectsOK       uint64
+	bytesRead, bytesWritten             uint64 // socket bytes in the measured period
 }
 
 // tally is the additive part of a run: its counters, its errors by stage
@@ -20,11 +25,13 @@ type counts struct {
 type tally struct {
 	counts
 	errs      map[string]map[string]uint64 // stage -> class -> count; non-zero entries only
+	status    map[int]uint64               // complete responses by status code; non-zero entries only
 	lat, conn *hdrhistogram.Histogram
+	svc       *hdrhistogram.Histogram // open loop: service times (nil: none)
 }
 
 func newTally() *tally {
-	return &tally{errs: map[string]map[string]uint64{}, lat: newLatencyHist(), conn: newLatencyHist()}
+	return &tally{errs: map[string]map[string]uint64{}, status: map[int]uint64{}, lat: newLatencyHist(), conn: newLatencyHist()}
 }
 
 // add adds o's counters, errors and histograms to t.
@@ -37,6 +44,14 @@ func (t *tally) add(o *tally) error {
 	c.starved += oc.starved
 	c.connectsAttempted += oc.connectsAttempted
 	c.connectsOK += oc.connectsOK
+	c.bytesRead += oc.bytesRead
+	c.bytesWritten += oc.bytesWritten
+	if t.status == nil {
+		t.status = map[int]uint64{}
+	}
+	for code, n := range o.status {
+		t.status[code] += n
+	}
 	for stage, m := range o.errs {
 		for cl, n := range m {
 			t.addErr(stage, cl, n)
@@ -47,6 +62,14 @@ func (t *tally) add(o *tally) error {
 	}
 	if dropped := t.conn.Merge(o.conn); dropped != 0 {
 		return fmt.Errorf("connect_histogram: %d values out of range", dropped)
+	}
+	if o.svc != nil {
+		if t.svc == nil {
+			t.svc = newLatencyHist()
+		}
+		if dropped := t.svc.Merge(o.svc); dropped != 0 {
+			return fmt.Errorf("service_histogram: %d values out of range", dropped)
+		}
 	}
 	return nil
 }
@@ -72,6 +95,13 @@ func (t *tally) fill(s *Summary) error {
 	s.ClientsStarved = int(t.starved)
 	s.ConnectsAttempted = t.connectsAttempted
 	s.ConnectsOK = t.connectsOK
+	s.BytesRead, s.BytesWritten = t.bytesRead, t.bytesWritten
+	s.Responses = 0
+	s.StatusCodes = make(map[string]uint64, len(t.status))
+	for code, n := range t.status {
+		s.StatusCodes[strconv.Itoa(code)] = n
+		s.Responses += n
+	}
 	s.Errors = make(map[string]uint64, numClasses)
 	for _, name := range classNames {
 		s.Errors[name] = 0
@@ -93,6 +123,14 @@ func (t *tally) fill(s *Summary) error {
 	if s.ConnectHistogram, err = encodeHist(t.conn); err != nil {
 		return err
 	}
+	s.ServiceMS, s.ServiceHistogram = nil, ""
+	if t.svc != nil {
+		l := latencyOf(t.svc)
+		s.ServiceMS = &l
+		if s.ServiceHistogram, err = encodeHist(t.svc); err != nil {
+			return err
+		}
+	}
 	s.finish()
 	return nil
 }
@@ -103,8 +141,24 @@ func tallyOf(s *Summary) (*tally, error) {
 		counts: counts{
 			ok: s.OK, warmup: s.WarmupRequests, unfinished: s.Unfinished, unsolicited: s.Unsolicited,
 			starved: uint64(max(s.ClientsStarved, 0)), connectsAttempted: s.ConnectsAttempted, connectsOK: s.ConnectsOK,
+			bytesRead: s.BytesRead, bytesWritten: s.BytesWritten,
 		},
-		errs: s.ErrorsByStage,
+		errs:   s.ErrorsByStage,
+		status: make(map[int]uint64, len(s.StatusCodes)),
+	}
+	for code, n := range s.StatusCodes {
+		c, err := strconv.Atoi(code)
+		if err != nil || c < 100 || c >= numStatus || strconv.Itoa(c) != code {
+			return nil, fmt.Errorf("status_codes: %q is not a status code", code)
+		}
+		t.status[c] = n
+	}
+	if s.ServiceHistogram != "" {
+		h, err := DecodeHistogram(s.ServiceHistogram)
+		if err != nil {
+			return nil, fmt.Errorf("service_histogram: %w", err)
+		}
+		t.svc = h
 	}
 	for _, f := range []struct {
 		enc  string

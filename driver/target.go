@@ -154,18 +154,3 @@ func guardVerdict(ts []Target, v nsView, mark string) error {
 	return fmt.Errorf("%w: %s: %s; to load it anyway pass --allow-remote (Config.AllowRemote), or run inside a namespace the lab created (no interface but lo up, or marked with driver.MarkNamespace and the same Config.NamespaceMark)",
 		ErrRemoteTarget, strings.Join(remote, ", "), why)
 }
-
-// request returns the bytes of one GET request to t.
-func (t Target) request(keepAlive bool) []byte {
-	var b strings.Builder
-	b.WriteString("GET ")
-	b.WriteString(t.Path)
-	b.WriteString(" HTTP/1.1\r\nHost: ")
-	b.WriteString(t.Host)
-	b.WriteString("\r\nUser-Agent: scalelab\r\n")
-	if !keepAlive {
-		b.WriteString("Connection: close\r\n")
-	}
-	b.WriteString("\r\n")
-	return []byte(b.String())
-}

@@ -37,6 +37,9 @@ func (p *Phase) DriverConfig(clients int, addrs []string) driver.Config {
 		Warmup:            d.Warmup.D(),
 		Timeout:           d.Timeout.D(),
 		ConnectTimeout:    d.ConnectTimeout.D(),
+		Method:            d.Method,
+		Headers:           d.Headers,
+		Body:              d.Body,
 	}
 }
 
@@ -70,6 +73,7 @@ var driverFields = map[string]string{
 	"targets": "driver.targets", "clients": "sweep.clients", "duration": "driver.duration",
 	"requests_per_client": "driver.requests_per_client", "rate": "driver.rate", "pipeline": "driver.pipeline",
 	"ramp": "driver.ramp", "warmup": "driver.warmup", "timeout": "driver.timeout", "connect_timeout": "driver.connect_timeout",
+	"method": "driver.method", "headers": "driver.headers", "body": "driver.body",
 }
 
 // checkDriver lets the driver check the configuration the phase gives it at

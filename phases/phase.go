@@ -89,6 +89,11 @@ type Phase struct {
 	Sweep            Sweep      `yaml:"sweep"`             // client counts and trials
 	SuccessThreshold float64    `yaml:"success_threshold"` // below this success rate a step is a drop
 	Verify           Verify     `yaml:"verify,omitempty"`  // prove the verdict by lifting its limit
+	// Thresholds are pass/fail criteria ("success>=99.9%", "p99<10ms",
+	// "rps>=50000"; see package driver/threshold), checked against each
+	// client count's median over its trials; `scalelab run` exits 1 when
+	// one fails.
+	Thresholds []string `yaml:"thresholds,omitempty"`
 
 	// Source records where the phase came from: the path given to Load, the
 	// name given to Parse, or "builtin:NN". It is not part of the file.
@@ -147,6 +152,9 @@ type Driver struct {
 	Rate              int      `yaml:"rate,omitempty"`                // 0: closed loop; > 0: open loop at this many requests/s
 	Pipeline          int      `yaml:"pipeline"`                      // requests in flight per connection
 	Targets           []string `yaml:"targets,omitempty"`             // host:port list; empty: the server's listeners
+	Method            string   `yaml:"method,omitempty"`              // request method (default GET)
+	Headers           []string `yaml:"headers,omitempty"`             // extra request headers, "Name: value"
+	Body              string   `yaml:"body,omitempty"`                // request body, sent with its Content-Length
 }
 
 // Verify asks the runner to prove the phase's verdict by intervention:

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/scalelab/scalelab/driver"
+	"github.com/scalelab/scalelab/driver/threshold"
 )
 
 // Bounds checked by validation.
@@ -212,6 +213,11 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
 		c.errf("success_threshold", "must be above 0 and at most 1, got %v", p.SuccessThreshold)
+	}
+	for i, t := range p.Thresholds {
+		if _, err := threshold.Parse(t); err != nil {
+			c.errf(fmt.Sprintf("thresholds[%d]", i), "%v", err)
+		}
 	}
 	return c.errs
 }

@@ -68,7 +68,7 @@ func TestWalkCatchesWhatYAMLCatches(t *testing.T) {
 		want        string // the first problem the walk reports
 		yamlAccepts bool
 	}{
-		{"colour: red\n", `p.yaml:7: colour: unknown field at the top level; a phase file takes schema, number, name, title, hypothesis, server, limits, driver, sweep, success_threshold, verify`, false},
+		{"colour: red\n", `p.yaml:7: colour: unknown field at the top level; a phase file takes schema, number, name, title, hypothesis, server, limits, driver, sweep, success_threshold, verify, thresholds`, false},
 		{"driver: {timout: 1s}\n", `p.yaml:7: driver.timout: unknown field; did you mean "timeout"?`, false},
 		{"driver: {workers: 4}\n", `p.yaml:7: driver.workers: unknown field; did you mean "workers" under "server"?`, false},
 		{"server: {Variant: pool}\n", `p.yaml:7: server.Variant: unknown field; did you mean "variant"?`, false},
@@ -315,7 +315,7 @@ func TestErrorsCapped(t *testing.T) {
 			t.Fatalf("not sorted by line: %v before %v", list[i-1], list[i])
 		}
 	}
-	if first := list[0].Error(); first != "p.yaml:10: driver.unknown0: unknown field; driver takes path, keepalive, duration, requests_per_client, warmup, timeout, connect_timeout, ramp, rate, pipeline, targets" {
+	if first := list[0].Error(); first != "p.yaml:10: driver.unknown0: unknown field; driver takes path, keepalive, duration, requests_per_client, warmup, timeout, connect_timeout, ramp, rate, pipeline, targets, method, headers, body" {
 		t.Errorf("first problem %q", first)
 	}
 }

@@ -17,6 +17,10 @@ const (
 	KindLarge                  // "/large": LargeBody bytes, more than a client's socket buffer holds
 	KindNotFound               // any other path: 404
 	KindBadRequest             // a known path with a missing or bad parameter: 400
+	// KindEcho is "/echo": read the request body and answer its length in
+	// bytes, as decimal text ("0" without a body, whatever the method).
+	// POST /echo with a body teaches what request bodies cost.
+	KindEcho
 )
 
 // Limits on the work a single request may ask for.
@@ -52,7 +56,7 @@ var (
 type Action struct {
 	Kind Kind
 	// N is the amount of work: microseconds for KindCPU, milliseconds for
-	// KindSleep.
+	// KindSleep; the request body's length in bytes for KindEcho.
 	N int
 }
 
@@ -66,6 +70,8 @@ func Route[T ~string | ~[]byte](path, query T) Action {
 		return Action{Kind: KindJSON}
 	case "/large":
 		return Action{Kind: KindLarge}
+	case "/echo":
+		return Action{Kind: KindEcho}
 	case "/cpu":
 		n, ok := queryInt(query, "us")
 		if !ok || n < 0 || n > MaxCPUMicros {
@@ -80,6 +86,16 @@ func Route[T ~string | ~[]byte](path, query T) Action {
 		return Action{Kind: KindSleep, N: n}
 	}
 	return Action{Kind: KindNotFound}
+}
+
+// WithBody records the length of the request's body in an /echo action,
+// whose answer it is; other actions are returned as they are. Servers call
+// it with the body they read: Route(path, query).WithBody(len(body)).
+func (a Action) WithBody(n int) Action {
+	if a.Kind == KindEcho {
+		a.N = n
+	}
+	return a
 }
 
 // RouteTarget splits a request target ("/cpu?us=5") into path and query and
@@ -165,8 +181,11 @@ func (a Action) ContentType() string {
 }
 
 // Body is the action's answer body. The slice is shared: do not modify it.
+// For KindEcho it is made anew (it allocates): AppendBody does not.
 func (a Action) Body() []byte {
 	switch a.Kind {
+	case KindEcho:
+		return strconv.AppendInt(nil, int64(a.N), 10)
 	case KindJSON:
 		return bodyJSON
 	case KindLarge:
@@ -186,6 +205,15 @@ func bytesOf(c byte, n int) []byte {
 		b[i] = c
 	}
 	return b
+}
+
+// AppendBody appends the action's answer body to dst without allocating
+// (beyond growing dst).
+func (a Action) AppendBody(dst []byte) []byte {
+	if a.Kind == KindEcho {
+		return strconv.AppendInt(dst, int64(a.N), 10)
+	}
+	return append(dst, a.Body()...)
 }
 
 // Spin keeps the CPU busy for d.
@@ -281,8 +309,12 @@ var cannedResponses = func() (r [KindBadRequest + 1][2][]byte) {
 }()
 
 // AppendAction appends the complete response of a (after Do) to dst without
-// building it anew.
+// building it anew (an /echo answer is built, without allocating).
 func AppendAction(dst []byte, a Action, keepAlive bool) []byte {
+	if a.Kind == KindEcho {
+		var num [20]byte
+		return AppendResponse(dst, a.Status(), a.ContentType(), a.AppendBody(num[:0]), keepAlive)
+	}
 	ka := 0
 	if keepAlive {
 		ka = 1

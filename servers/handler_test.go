@@ -26,6 +26,9 @@ func TestRouteTarget(t *testing.T) {
 		{"/?x=1", Action{Kind: KindOK}},
 		{"/?", Action{Kind: KindOK}},
 		{"/json", Action{Kind: KindJSON}},
+		{"/echo", Action{Kind: KindEcho}},
+		{"/echo?x=1", Action{Kind: KindEcho}},
+		{"/echo/", Action{Kind: KindNotFound}},
 		{"/json?pretty=1", Action{Kind: KindJSON}},
 		{"/cpu?us=0", Action{Kind: KindCPU, N: 0}},
 		{"/cpu?us=50", Action{Kind: KindCPU, N: 50}},
@@ -105,6 +108,9 @@ func TestActionAnswers(t *testing.T) {
 		{Action{Kind: KindSleep, N: 0}, 200, TextPlain, "ok", false},
 		{Action{Kind: KindNotFound}, 404, TextPlain, "not found\n", false},
 		{Action{Kind: KindBadRequest}, 400, TextPlain, "bad request\n", false},
+		{Action{Kind: KindEcho}, 200, TextPlain, "0", false},
+		{Action{Kind: KindEcho}.WithBody(7), 200, TextPlain, "7", false},
+		{Action{Kind: KindEcho}.WithBody(65536), 200, TextPlain, "65536", false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%+v", tt.a), func(t *testing.T) {
@@ -117,6 +123,9 @@ func TestActionAnswers(t *testing.T) {
 			if got := string(tt.a.Body()); got != tt.body {
 				t.Errorf("Body = %q, want %q", got, tt.body)
 			}
+			if got := string(tt.a.AppendBody([]byte("x"))); got != "x"+tt.body {
+				t.Errorf("AppendBody = %q, want %q", got, "x"+tt.body)
+			}
 			if got := tt.a.Blocking(); got != tt.blocking {
 				t.Errorf("Blocking = %v, want %v", got, tt.blocking)
 			}
@@ -127,6 +136,29 @@ func TestActionAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEchoRouting: WithBody sets the length of /echo actions only, and an
+// /echo answer is built without allocating.
+func TestEchoRouting(t *testing.T) {
+	if a := RouteTarget("/echo").WithBody(12); a.Kind != KindEcho || a.N != 12 {
+		t.Errorf("/echo with 12 bytes: %+v", a)
+	}
+	for _, target := range []string{"/", "/cpu?us=5", "/nope"} {
+		a := RouteTarget(target)
+		if got := a.WithBody(99); got != a {
+			t.Errorf("%s: WithBody changed %+v to %+v", target, a, got)
+		}
+	}
+	buf := make([]byte, 0, 256)
+	a := Action{Kind: KindEcho, N: 1234}
+	allocs := testing.AllocsPerRun(100, func() { buf = AppendAction(buf[:0], a, true) })
+	if allocs != 0 {
+		t.Errorf("AppendAction(echo) allocates %.1f times, want 0", allocs)
+	}
+	if !bytes.HasSuffix(buf, []byte("Content-Length: 4\r\n\r\n1234")) {
+		t.Errorf("echo answer %q", buf)
 	}
 }
 

@@ -9,50 +9,59 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/scalelab/scalelab/compare"
 	"github.com/scalelab/scalelab/internal/atomicfile"
 	"github.com/scalelab/scalelab/runner"
 	"github.com/scalelab/scalelab/scorecards"
+	"github.com/scalelab/scalelab/units"
 )
 
 func init() {
-	commands["compare"] = command{summary: "compare two runs (before/after): deltas per client count with significance over trials", run: runCompare}
+	register(&command{
+		name:    "compare",
+		summary: "compare two runs (before/after): deltas per client count with significance over trials",
+		usage:   []string{"[flags] A B"},
+		about: `A and B are run directories (holding ` + runner.ScorecardFile + `) or scorecard files; A is
+the baseline. Labels are the run directories' names. benchfmt writes A's
+trials, then B's, for ` + "`benchstat -table \"\" -col label -row /clients FILE`" + `.`,
+		footer: `Exit status: 0 ok; 2 usage error or a run that cannot be read; 3 the output
+could not be written.`,
+		setup: setupCompare,
+	})
 }
 
-// runCompare compares run B with run A: each is a run directory (holding
-// scorecard.yaml) or a scorecard file.
-func runCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := newFlagSet("compare", "A B [--format md|benchfmt] [--out FILE]\n\n"+
-		"A and B are run directories (holding "+runner.ScorecardFile+") or scorecard files; A is the baseline.\n"+
-		"Labels are the run directories' names. benchfmt writes A's trials, then B's, for\n"+
-		"`benchstat -table \"\" -col label -row /clients FILE`.", stderr)
-	format := fs.String("format", "md", "output format: md (a Markdown report) or benchfmt (Go benchmark format, one line per trial)")
-	out := fs.String("out", "", "write to FILE instead of standard output")
-	pos, err := parseArgs(fs, args)
+func setupCompare(fs *pflag.FlagSet) runFunc {
+	format := fs.StringP("format", "o", "md", "output `FORMAT`: md (a Markdown report) or benchfmt (Go benchmark format, one line per trial)")
+	out := fs.String("out", "", "write to `FILE` instead of standard output")
+	return func(ctx context.Context, o streams, pos []string) error {
+		if len(pos) != 2 {
+			return usageError("compare", "want two runs, A and B, got %s", units.Plural(len(pos), "argument", "arguments"))
+		}
+		if *format != "md" && *format != "benchfmt" {
+			return usageError("compare", "-o, --format %q: want md or benchfmt", *format)
+		}
+		return compareRuns(o.stdout, pos[0], pos[1], *format, *out)
+	}
+}
+
+// compareRuns compares run B with run A and writes the result.
+func compareRuns(stdout io.Writer, argA, argB, format, out string) error {
+	a, labelA, err := loadRun(argA)
 	if err != nil {
-		return err
+		return configError(fmt.Errorf("A: %w", err))
 	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return fmt.Errorf("compare: want two runs, A and B, got %d argument(s)", len(pos))
-	}
-	if *format != "md" && *format != "benchfmt" {
-		return fmt.Errorf("compare: --format %q: want md or benchfmt", *format)
-	}
-	a, labelA, err := loadRun(pos[0])
+	b, labelB, err := loadRun(argB)
 	if err != nil {
-		return fmt.Errorf("compare: A: %w", err)
-	}
-	b, labelB, err := loadRun(pos[1])
-	if err != nil {
-		return fmt.Errorf("compare: B: %w", err)
+		return configError(fmt.Errorf("B: %w", err))
 	}
 	if labelA == labelB {
 		labelA, labelB = labelA+" (A)", labelB+" (B)"
 	}
 	res := compare.Runs(a, b, labelA, labelB)
 	write := func(w io.Writer) error {
-		if *format == "benchfmt" {
+		if format == "benchfmt" {
 			if err := res.WriteBenchfmt(w, "a"); err != nil {
 				return err
 			}
@@ -60,11 +69,14 @@ func runCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		}
 		return res.WriteMarkdown(w)
 	}
-	if *out == "" {
-		return write(stdout)
+	if out == "" {
+		if err := write(stdout); err != nil {
+			return runtimeError(err)
+		}
+		return nil
 	}
-	if err := atomicfile.Write(*out, 0o644, write); err != nil {
-		return fmt.Errorf("compare: --out: %w", err)
+	if err := atomicfile.Write(out, 0o644, write); err != nil {
+		return runtimeError(fmt.Errorf("--out: %w", err))
 	}
 	return nil
 }

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +17,15 @@ const (
 	runGnet    = "testdata/compare/gnet"
 )
 
+// compareCLI runs `scalelab compare ARGS`; its error is what it printed
+// on stderr when it failed.
 func compareCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), &stdout, &stderr, append([]string{"compare"}, args...))
-	return stdout.String(), stderr.String(), err
+	r := cli(t, append([]string{"compare"}, args...)...)
+	if r.code != 0 {
+		return r.stdout, r.stderr, fmt.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	return r.stdout, r.stderr, nil
 }
 
 func TestCompareCLIGolden(t *testing.T) {
@@ -147,11 +150,7 @@ func TestCompareCLIErrorsNameTheArgument(t *testing.T) {
 }
 
 func TestCompareListedInUsage(t *testing.T) {
-	var stderr bytes.Buffer
-	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"help"}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stderr.String(), "compare ") {
-		t.Errorf("usage does not list compare:\n%s", stderr.String())
+	if out := cli(t, "help").stdout; !strings.Contains(out, "compare ") {
+		t.Errorf("usage does not list compare:\n%s", out)
 	}
 }

@@ -3,25 +3,29 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/pflag"
 
 	"github.com/scalelab/scalelab/internal/doctor"
 )
 
 func init() {
-	commands["doctor"] = command{summary: "check this machine for what the lab needs and say what each missing piece costs", run: runDoctor}
+	register(&command{
+		name:    "doctor",
+		summary: "check this machine for what the lab needs and say what each missing piece costs",
+		usage:   []string{"[--json]"},
+		footer:  strings.TrimSpace(doctorHelp),
+		setup:   setupDoctor,
+	})
 }
 
-// doctorGather and doctorExit are doctor.Gather and os.Exit; tests replace
-// them.
-var (
-	doctorGather = doctor.Gather
-	doctorExit   = os.Exit
-)
+// doctorGather is doctor.Gather; tests replace it.
+var doctorGather = doctor.Gather
 
 const doctorHelp = `
 Checks, each tried for real where it can be:
@@ -34,41 +38,35 @@ Checks, each tried for real where it can be:
   wrk, nginx             optional: only the benchmarks (make anchors, make bench-driver)
 
 Exit status: 0 when every check the lab needs is ok, 1 when one is missing
-or limited (the optional ones never change it), 2 on a usage error.
+or limited (the optional ones never change it), 2 on a usage error, 3 when
+the checks could not run.
 `
 
-func runDoctor(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := newFlagSet("doctor", "[--json]", stderr)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(stderr, doctorHelp)
-	}
+func setupDoctor(fs *pflag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the checks as JSON instead of a table")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, out streams, pos []string) error {
+		if len(pos) > 0 {
+			return usageError("doctor", "unexpected argument %q", pos[0])
+		}
+		facts, err := doctorGather()
+		if err != nil {
+			return runtimeError(err)
+		}
+		checks := doctor.Checks(facts)
+		if *asJSON {
+			err = writeDoctorJSON(out.stdout, checks)
+		} else {
+			err = writeDoctorTable(out.stdout, checks)
+		}
+		if err != nil {
+			return runtimeError(err)
+		}
+		if doctor.Failed(checks) {
+			// The table (or the JSON's "ok": false) says what is missing.
+			return &exitError{code: exitFailed, err: errors.New("not everything the lab needs is here"), quiet: true}
+		}
+		return nil
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("doctor: unexpected argument %q", pos[0])
-	}
-	facts, err := doctorGather()
-	if err != nil {
-		return err
-	}
-	checks := doctor.Checks(facts)
-	if *asJSON {
-		err = writeDoctorJSON(stdout, checks)
-	} else {
-		err = writeDoctorTable(stdout, checks)
-	}
-	if err != nil {
-		return fmt.Errorf("doctor: %w", err)
-	}
-	if doctor.Failed(checks) {
-		doctorExit(1)
-	}
-	return nil
 }
 
 // doctorReport is the JSON form of the checks.

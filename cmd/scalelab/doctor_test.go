@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -21,17 +19,14 @@ import (
 )
 
 // runDoctorCLI runs `scalelab doctor ARGS` in-process and returns its
-// stdout and the exit status it asked for (0 when it did not call exit).
+// stdout and exit status; the doctor writes nothing to stderr.
 func runDoctorCLI(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	code := 0
-	doctorExit = func(c int) { code = c }
-	t.Cleanup(func() { doctorExit = os.Exit })
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), &stdout, &stderr, append([]string{"doctor"}, args...)); err != nil {
-		t.Fatalf("doctor %v: %v\n%s", args, err, stderr.String())
+	r := cli(t, append([]string{"doctor"}, args...)...)
+	if r.stderr != "" || r.code > 1 {
+		t.Fatalf("doctor %v: exit %d\n%s", args, r.code, r.stderr)
 	}
-	return stdout.String(), code
+	return r.stdout, r.code
 }
 
 var tableRow = regexp.MustCompile(`^(\S+(?: \S+)*)\s{2,}(ok|missing|limited)\s{2,}`)
@@ -177,16 +172,16 @@ func TestDoctorMissingExitsOne(t *testing.T) {
 }
 
 func TestDoctorUsage(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), &stdout, &stderr, []string{"doctor", "-h"}); err == nil {
-		t.Fatal("-h returned no error (want flag.ErrHelp)")
+	r := cli(t, "doctor", "-h")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("-h: exit %d, stderr %q", r.code, r.stderr)
 	}
-	for _, want := range []string{"-json", "Exit status: 0", "1 when one is missing", "cgroup CPU controller"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("usage lacks %q:\n%s", want, stderr.String())
+	for _, want := range []string{"--json", "Exit status: 0", "1 when one is missing", "cgroup CPU controller"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("usage lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if err := run(context.Background(), &stdout, &stderr, []string{"doctor", "now"}); err == nil || !strings.Contains(err.Error(), `"now"`) {
-		t.Errorf("extra argument: %v", err)
+	if r := cli(t, "doctor", "now"); r.code != exitUsage || !strings.Contains(r.stderr, `"now"`) {
+		t.Errorf("extra argument: exit %d, %s", r.code, r.stderr)
 	}
 }

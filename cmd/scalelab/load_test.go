@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -84,33 +85,54 @@ func TestLoadFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{url, "--rate", "NaN"}, "--rate: must be a finite number"},
 		{[]string{url, "--rate", "+Inf"}, "--rate: must be a finite number"},
 		{[]string{url, "--warmup", "2h"}, "--warmup: 2h0m0s is longer than the 1h0m0s allowed"},
-		{[]string{url, "--clients", "2", "--shard", "0/3"}, "--shard: shard 0/3 of 2 clients is empty"},
+		{[]string{url, "--clients", "2", "--shard", "0/3", "--run-id", "r"}, "--shard: shard 0/3 of 2 clients is empty"},
+		{[]string{url, "--clients", "2", "--shard", "0/2"}, "--shard 0/2 needs --run-id ID"},
 		{[]string{url, "--shard", "3/3"}, "--shard"},
 		{[]string{url, "--duration", "banana"}, "-duration"},
 		{[]string{"https://127.0.0.1/"}, "scheme must be http"},
 		{[]string{"http://example.com/"}, "allow-remote"},
 		{[]string{url, "--no-such-flag"}, "no-such-flag"},
+		{[]string{url, "-m", "post"}, "-m, --method: methods are case-sensitive: did you mean POST?"},
+		{[]string{url, "-H", "NoColon"}, `-H, --header: header "NoColon": want "Name: value"`},
+		{[]string{url, "--body", "x", "--body-file", "f"}, "choose one"},
+		{[]string{url, "--body-file", "/nonexistent/body"}, "--body-file: open /nonexistent/body"},
+		{[]string{url, "-o", "yaml"}, `-o, --format "yaml": want text or json`},
+		{[]string{url, "--threshold", "p99<10", "--threshold", "sucess>=1%"}, "did you mean success?"},
+		{[]string{url, "--run-id", "a b"}, "--run-id: "},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var stderr bytes.Buffer
-			err := run(context.Background(), &bytes.Buffer{}, &stderr, append([]string{"load"}, tt.args...))
-			if err == nil {
-				t.Fatal("no error")
+			r := cli(t, append([]string{"load"}, tt.args...)...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d", r.code, exitUsage)
 			}
-			if !strings.Contains(err.Error()+stderr.String(), tt.want) {
-				t.Errorf("error %q (stderr %q) does not mention %q", err, stderr.String(), tt.want)
+			if !strings.Contains(r.stderr, tt.want) || r.stdout != "" {
+				t.Errorf("stderr %q does not mention %q (stdout %q)", r.stderr, tt.want, r.stdout)
 			}
 		})
 	}
 }
 
 func TestLoadUsageHidesTestFlags(t *testing.T) {
-	var stderr bytes.Buffer
-	_ = run(context.Background(), &bytes.Buffer{}, &stderr, []string{"load", "-h"})
-	out := stderr.String()
+	out := cli(t, "load", "-h").stdout
 	if !strings.Contains(out, "--clients") || strings.Contains(out, "nofile") || strings.Contains(out, "cpuprofile") {
 		t.Errorf("usage:\n%s", out)
+	}
+}
+
+// TestShortFlags: the wrk/hey/oha habits work as written.
+func TestShortFlags(t *testing.T) {
+	url := okServer(t)
+	for _, args := range [][]string{
+		{"load", "-c", "3", "-d", "300ms", url, "-q"},
+		{"load", "-c3", "-d300ms", "-q", url},
+		{"load", "--clients=3", "--duration=300ms", "-q", url},
+		{"load", url, "-c", "3", "-d", "300ms", "-o", "json", "-q"},
+	} {
+		r := cli(t, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "3 clients") && !strings.Contains(r.stdout, `"clients": 3`) {
+			t.Errorf("%v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+		}
 	}
 }
 
@@ -125,7 +147,8 @@ func TestLoadJSONAndText(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, k := range []string{"requests", "success_rate", "rps", "latency_ms", "connect_ms", "errors", "timeline", "driver", "histogram"} {
+	for _, k := range []string{"requests", "success_rate", "rps", "latency_ms", "connect_ms", "errors", "timeline", "driver", "histogram",
+		"run_id", "method", "responses", "responses_rps", "status_codes", "bytes_read", "bytes_written", "read_bytes_per_s", "written_bytes_per_s"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
@@ -133,7 +156,7 @@ func TestLoadJSONAndText(t *testing.T) {
 	if m["requests"].(float64) != 60 || m["success_rate"].(float64) != 1 {
 		t.Errorf("requests %v success %v, want 60 and 1", m["requests"], m["success_rate"])
 	}
-	for _, k := range []string{"p50", "p90", "p99", "p999", "max"} {
+	for _, k := range []string{"p50", "p75", "p90", "p95", "p99", "p999", "p9999", "p99999", "max"} {
 		if _, ok := m["latency_ms"].(map[string]any)[k]; !ok {
 			t.Errorf("latency_ms lacks %q", k)
 		}
@@ -144,13 +167,14 @@ func TestLoadJSONAndText(t *testing.T) {
 		}
 	}
 
-	out.Reset()
-	// flags after and before the URL, refused port: the text lists errors
+	// flags after and before the URL, refused port: the text lists
+	// errors, and the run could not happen (exit status 3)
 	refused := closedURL(t)
-	if err := run(context.Background(), &out, &bytes.Buffer{}, []string{"load", "--clients", "2", refused, "--requests-per-client", "2"}); err != nil {
-		t.Fatal(err)
+	r := cli(t, "load", "--clients", "2", refused, "--requests-per-client", "2")
+	if r.code != exitRuntime || !strings.Contains(r.stderr, "could not run: no connection was made (connect_refused 4)") {
+		t.Errorf("refused port: exit %d, stderr %q", r.code, r.stderr)
 	}
-	text := out.String()
+	text := r.stdout
 	for _, want := range []string{"Requests/sec:", "Latency", "Connect", "connect_refused", "(at connect)", "Driver:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text summary lacks %q:\n%s", want, text)
@@ -174,7 +198,7 @@ func TestShardsThenMerge(t *testing.T) {
 	var files []string
 	for _, shard := range []string{"0/2", "1/2"} {
 		f := filepath.Join(dir, strings.ReplaceAll(shard, "/", "of")+".json")
-		args := []string{"load", url, "--clients", "5", "--requests-per-client", "8", "--shard", shard, "--out", f, "--quiet"}
+		args := []string{"load", url, "--clients", "5", "--requests-per-client", "8", "--shard", shard, "--run-id", "r1", "--out", f, "--quiet"}
 		if err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, args); err != nil {
 			t.Fatal(err)
 		}
@@ -205,8 +229,33 @@ func TestShardsThenMerge(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"schema":"scalelab/load/v1","surprise":1}`), 0o644)
-	if err := run(context.Background(), &out, &bytes.Buffer{}, []string{"merge", bad}); err == nil || !strings.Contains(err.Error(), "surprise") {
-		t.Errorf("unknown field accepted: %v", err)
+	if r := cli(t, "merge", bad); r.code != exitUsage || !strings.Contains(r.stderr, "surprise") {
+		t.Errorf("unknown field accepted: exit %d %s", r.code, r.stderr)
+	}
+
+	// The same shard twice, a shard of another run, a missing shard.
+	other := filepath.Join(dir, "other.json")
+	if r := cli(t, "load", url, "-c", "5", "--requests-per-client", "2", "--shard", "1/2", "--run-id", "r2", "--out", other, "-q"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, tt := range []struct {
+		files []string
+		want  string
+	}{
+		{[]string{files[0], files[0]}, "shard 0/2 twice: " + files[0] + " and " + files[0]},
+		{[]string{files[0], other}, other + ` is from run "r2", ` + files[0] + ` from run "r1": shards of different runs`},
+		{[]string{files[1]}, "shard 0/2 is missing (have 1 of 2 shards)"},
+	} {
+		r := cli(t, append([]string{"merge"}, tt.files...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || r.stdout != "" {
+			t.Errorf("merge %v: exit %d, stderr %q, want %q", tt.files, r.code, r.stderr, tt.want)
+		}
+	}
+
+	// Thresholds on the merged run.
+	if r := cli(t, "merge", "--threshold", "success>=100%", "--threshold", "p99<1us", files[0], files[1]); r.code != exitFailed ||
+		!strings.Contains(r.stdout, "Thresholds: 1 of 2 passed") || !strings.Contains(r.stderr, "1 of 2 thresholds failed: p99<1us") {
+		t.Errorf("merge thresholds: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -221,11 +270,7 @@ func TestLoadSubprocess(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Stdout, os.Stderr, strings.Fields(args))
 	stop()
-	if err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	os.Exit(0)
+	os.Exit(report(os.Stderr, err))
 }
 
 // cliCommand returns the command that runs `scalelab ARGS` in a subprocess
@@ -322,10 +367,13 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, append([]string{"load"}, tt.args...))
+			r := cli(t, append([]string{"load"}, tt.args...)...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d", r.code, exitUsage)
+			}
 			for _, want := range tt.want {
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Errorf("err = %v, want it to mention %q", err, want)
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q does not mention %q", r.stderr, want)
 				}
 			}
 		})
@@ -355,8 +403,11 @@ func TestLoadConfigStdinAndSIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
+	// Interrupted: the summary is printed, and the exit status says the
+	// run is inconclusive.
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != exitInconclusive {
+		t.Fatalf("exit %v, want status %d\n%s", err, exitInconclusive, stderr.String())
 	}
 	var s driver.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
@@ -416,10 +467,42 @@ func TestRemoteTargetRefusedAsNobody(t *testing.T) {
 				}
 				return
 			}
+			// The run happens, but no connect finds a route: exit 3.
 			var s driver.Summary
-			if err != nil || json.Unmarshal(stdout.Bytes(), &s) != nil || s.Errors["other_ENETUNREACH_connect"] == 0 {
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitRuntime || json.Unmarshal(stdout.Bytes(), &s) != nil || s.Errors["other_ENETUNREACH_connect"] == 0 {
 				t.Errorf("want a run whose connects find no route: %v\nstdout %s\nstderr %s", err, stdout.String(), stderr.String())
 			}
 		})
+	}
+}
+
+// TestLoadLatencyJSONThresholdsAndBodyFile: --latency prints the spectrum,
+// -o json carries the thresholds with their measured values, and
+// --body-file sends the file.
+func TestLoadLatencyJSONThresholdsAndBodyFile(t *testing.T) {
+	url := okServer(t)
+	r := cli(t, "load", "-c", "2", "--requests-per-client", "20", "-q", "--latency", url)
+	for _, want := range []string{"Latency distribution", " 99.999%", "Detailed percentile spectrum", "#[Max"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("--latency: exit %d, lacks %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	body := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(body, []byte(`{"hello":"world"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, "load", "-c", "2", "--requests-per-client", "20", "-q", "-o", "json", "-m", "POST", "--body-file", body,
+		"--threshold", "success>=100%", "--threshold", "p99<1us", url)
+	var s driver.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if r.code != exitFailed || len(s.Thresholds) != 2 || !s.Thresholds[0].Passed || s.Thresholds[1].Passed ||
+		s.Thresholds[1].Measured == nil || *s.Thresholds[1].Measured <= 0.001 {
+		t.Errorf("exit %d thresholds %+v", r.code, s.Thresholds)
+	}
+	if s.Method != "POST" || s.BodyBytes != 17 || s.RunID == "" || len(s.RunID) != 16 {
+		t.Errorf("method %q body %d run id %q", s.Method, s.BodyBytes, s.RunID)
 	}
 }

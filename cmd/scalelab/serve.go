@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/servers"
@@ -18,10 +19,18 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{summary: "serve HTTP with one server variant until SIGINT/SIGTERM", run: runServe}
+	register(&command{
+		name:    "serve",
+		summary: "serve HTTP with one server variant until SIGINT/SIGTERM",
+		usage:   []string{"[flags] VARIANT", "--config FILE|-"},
+		about: "Serves the lab's routes (/, /json, /cpu?us=N, /sleep?ms=N, POST /echo: the body's length)\nwith one variant: " +
+			strings.Join(variants.Names(), ", ") + ".",
+		footer: `Exit status: 0 stopped by SIGINT/SIGTERM; 2 usage error; 3 could not serve.`,
+		setup:  setupServe,
+	})
 }
 
-// serveFlags are the knobs of `scalelab serve`.
+// serveFlags are the knobs of ` + "`scalelab serve`" + `.
 type serveFlags struct {
 	spec   servers.Spec
 	nofile int
@@ -31,67 +40,71 @@ type serveFlags struct {
 	cpuprofile string
 }
 
-func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	synopsis := "VARIANT [flags] | --config FILE|-   (variants: " + strings.Join(variants.Names(), ", ") + ")"
-	fs := newFlagSet("serve", synopsis, stderr)
-	sf := serveFlags{spec: servers.Spec{Config: servers.DefaultConfig()}}
+func setupServe(fs *pflag.FlagSet) runFunc {
+	sf := &serveFlags{spec: servers.Spec{Config: servers.DefaultConfig()}}
 	c := &sf.spec.Config
-	fs.StringVar(&c.Addr, "addr", c.Addr, "first listen address host:port (port 0: free ports)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "first listen address `host:port` (port 0: free ports)")
 	fs.IntVar(&c.Backlog, "backlog", c.Backlog, "listen(2) backlog (the kernel caps it at net.core.somaxconn)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "workers of the pool variant")
 	fs.IntVar(&c.Queue, "queue", c.Queue, "pool variant: accepted connections waiting for a worker")
-	fs.BoolVar(&c.KeepAlive, "keepalive", c.KeepAlive, "keep connections open between requests")
+	fs.BoolVar(&c.KeepAlive, "keepalive", c.KeepAlive, "keep connections open between requests (--keepalive=false: one request per connection)")
 	fs.IntVar(&c.Listeners, "listeners", c.Listeners, "number of ports to listen on (addr's port and the next ones)")
 	fs.BoolVar(&c.ReusePort, "reuseport", c.ReusePort, "set SO_REUSEPORT on listening sockets")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "close connections idle or slow to send a request for this long (0: never)")
+	fs.DurationVarP(&c.ReadTimeout, "read-timeout", "", c.ReadTimeout, "close connections idle or slow to send a request for this long (0: never)")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest request line + headers; larger ones get 431")
-	fs.DurationVar(&c.AcceptStall, "accept-stall", 0, "pool: stop accepting for this long every --accept-stall-every (a pause while connects arrive)")
-	fs.DurationVar(&c.AcceptStallEvery, "accept-stall-every", 0, "pool: the period of the accept stalls")
-	fs.StringVar(&sf.spec.Stats, "stats", "", "serve statistics on this unix socket path (never on the measured listener)")
+	fs.DurationVarP(&c.AcceptStall, "accept-stall", "", 0, "pool: stop accepting for this long every --accept-stall-every (a pause while connects arrive)")
+	fs.DurationVarP(&c.AcceptStallEvery, "accept-stall-every", "", 0, "pool: the period of the accept stalls")
+	fs.StringVar(&sf.spec.Stats, "stats", "", "serve statistics on this unix socket `PATH` (never on the measured listener)")
 	fs.IntVar(&sf.nofile, "nofile", 0, "set RLIMIT_NOFILE (soft and hard) to this before listening (0: leave it)")
-	fs.StringVar(&sf.config, "config", "", "read the variant and its knobs as JSON (a servers.Spec) from FILE or - (stdin), and print a JSON ready line")
-	fs.StringVar(&sf.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving to this file, for go tool pprof")
+	fs.StringVar(&sf.config, "config", "", "read the variant and its knobs as JSON (a servers.Spec) from `FILE` or - (stdin), and print a JSON ready line")
+	fs.StringVar(&sf.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving to `FILE`, for go tool pprof")
+	return func(ctx context.Context, out streams, pos []string) error {
+		if err := sf.finish(pos); err != nil {
+			return err
+		}
+		if err := serve(ctx, out.stdout, *sf); err != nil {
+			return runtimeError(err)
+		}
+		return nil
+	}
+}
 
+// finish checks the flags and the variant named by pos.
+func (sf *serveFlags) finish(pos []string) error {
 	variant := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		variant, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if variant == "" && fs.NArg() > 0 {
-		variant = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	switch {
+	case len(pos) > 1:
+		return usageError("serve", "unexpected argument %q: serve runs one variant", pos[1])
+	case len(pos) == 1:
+		variant = pos[0]
 	}
 	if sf.config != "" {
 		if variant != "" {
-			return fmt.Errorf("serve: --config gives the variant; do not name one (%q) too", variant)
+			return usageError("serve", "--config gives the variant; do not name one (%q) too", variant)
 		}
 		spec, err := readSpec(sf.config)
 		if err != nil {
-			return fmt.Errorf("serve: --config %s: %w", sf.config, err)
+			return configError(fmt.Errorf("--config %s: %w", sf.config, err))
 		}
 		sf.spec = spec
 	} else {
 		if variant == "" {
-			fs.Usage()
-			return errUsage
+			return usageError("serve", "no variant given (one of %s)", strings.Join(variants.Names(), ", "))
 		}
 		sf.spec.Variant = variant
 		if err := variants.Check(sf.spec); err != nil {
-			return fmt.Errorf("serve: %s", flagError(err))
+			return usageError("serve", "%s", knobError(err))
 		}
 	}
 	if sf.nofile < 0 {
-		return errors.New("serve: --nofile must not be negative")
+		return usageError("serve", "--nofile must not be negative")
 	}
 	if sf.nofile > 0 {
 		if err := setNoFile(sf.nofile); err != nil {
-			return fmt.Errorf("serve: --nofile: %w", err)
+			return runtimeError(fmt.Errorf("--nofile: %w", err))
 		}
 	}
-	return serve(ctx, stdout, sf)
+	return nil
 }
 
 // readSpec reads a servers.Spec from path ("-": stdin) and checks it.
@@ -112,12 +125,15 @@ func readSpec(path string) (servers.Spec, error) {
 	return spec, variants.Check(spec)
 }
 
-// flagError names the flag of a knob that has no sensible value:
+// knobError names the flag of a knob that has no sensible value:
 // "backlog: must be at least 1" becomes "--backlog must be at least 1".
-func flagError(err error) string {
+func knobError(err error) string {
 	var ce *servers.ConfigError
-	if !errors.As(err, &ce) {
+	switch {
+	case !errors.As(err, &ce):
 		return err.Error()
+	case ce.Field == "variant":
+		return ce.Msg
 	}
 	return "--" + strings.ReplaceAll(ce.Field, "_", "-") + " " + ce.Msg
 }
@@ -139,10 +155,10 @@ func serve(ctx context.Context, stdout io.Writer, sf serveFlags) error {
 	st := servers.NewStats()
 	srv, err := variants.New(spec.Variant, spec.Config, st)
 	if err != nil {
-		return fmt.Errorf("serve %s: %w", spec.Variant, err)
+		return fmt.Errorf("%s: %w", spec.Variant, err)
 	}
 	if err := srv.Start(); err != nil {
-		return fmt.Errorf("serve %s: %w", spec.Variant, err)
+		return fmt.Errorf("%s: %w", spec.Variant, err)
 	}
 	shutdown := func() error {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -156,7 +172,7 @@ func serve(ctx context.Context, stdout io.Writer, sf serveFlags) error {
 		})
 		if err != nil {
 			_ = shutdown()
-			return fmt.Errorf("serve %s: %w", spec.Variant, err)
+			return fmt.Errorf("%s: %w", spec.Variant, err)
 		}
 		defer ch.Close()
 	}
@@ -164,17 +180,17 @@ func serve(ctx context.Context, stdout io.Writer, sf serveFlags) error {
 		stop, err := startCPUProfile(sf.cpuprofile)
 		if err != nil {
 			_ = shutdown()
-			return fmt.Errorf("serve %s: %w", spec.Variant, err)
+			return fmt.Errorf("%s: %w", spec.Variant, err)
 		}
 		defer stop()
 	}
 	if err := announce(stdout, sf, srv.Addrs()); err != nil {
 		_ = shutdown()
-		return fmt.Errorf("serve %s: %w", spec.Variant, err)
+		return fmt.Errorf("%s: %w", spec.Variant, err)
 	}
 	<-ctx.Done()
 	if err := shutdown(); err != nil {
-		return fmt.Errorf("serve %s: shutdown: %w", spec.Variant, err)
+		return fmt.Errorf("%s: shutdown: %w", spec.Variant, err)
 	}
 	if sf.config == "" {
 		fmt.Fprintf(stdout, "stopped: %s\n", spec.Variant)

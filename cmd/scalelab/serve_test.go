@@ -177,14 +177,12 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"pool", "extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		err := runServe(context.Background(), &stdout, &stderr, tt.args)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("serve %v: %v, want an error mentioning %q", tt.args, err, tt.want)
+		r := cli(t, append([]string{"serve"}, tt.args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("serve %v: exit %d %q, want an error mentioning %q", tt.args, r.code, r.stderr, tt.want)
 		}
 	}
-	var stdout, stderr bytes.Buffer
-	if err := runServe(context.Background(), &stdout, &stderr, nil); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), "usage: scalelab serve") {
-		t.Errorf("serve without a variant: %v, usage %q", err, stderr.String())
+	if r := cli(t, "serve"); r.code != exitUsage || !strings.Contains(r.stderr, "no variant given") || !strings.Contains(r.stderr, "scalelab serve -h") {
+		t.Errorf("serve without a variant: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -216,7 +216,7 @@ func (h *handler) serve(c gnet.Conn, cs *conn) gnet.Action {
 			break
 		}
 		consumed += n
-		a := servers.RouteTarget(cs.req.Target)
+		a := servers.RouteTarget(cs.req.Target).WithBody(len(cs.req.Body))
 		keep := h.keepAlive && cs.req.KeepAlive
 		if a.Blocking() {
 			cs.state.Store(stateBlocked)

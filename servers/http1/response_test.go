@@ -24,7 +24,7 @@ func TestAnswersGolden(t *testing.T) {
 	p := &Parser{}
 	for _, version := range []string{"HTTP/1.1", "HTTP/1.0"} {
 		for _, method := range []string{"GET", "HEAD"} {
-			for _, target := range []string{"/", "/json", "/cpu?us=1", "/sleep?ms=0", "/nope", "/cpu?us=abc"} {
+			for _, target := range []string{"/", "/json", "/cpu?us=1", "/sleep?ms=0", "/nope", "/cpu?us=abc", "/echo"} {
 				for _, keep := range []bool{true, false} {
 					in := method + " " + target + " " + version + "\r\nHost: x\r\n\r\n"
 					var req Request
@@ -37,6 +37,19 @@ func TestAnswersGolden(t *testing.T) {
 					out.WriteString("\n")
 				}
 			}
+		}
+	}
+	for _, version := range []string{"HTTP/1.1", "HTTP/1.0"} {
+		for _, keep := range []bool{true, false} {
+			in := "POST /echo " + version + "\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
+			var req Request
+			if _, err := p.Parse([]byte(in), &req); err != nil {
+				t.Fatalf("%q: %v", in, err)
+			}
+			a := servers.RouteTarget(req.Target).WithBody(len(req.Body))
+			fmt.Fprintf(&out, "=== POST /echo (11 bytes) %s keep-alive=%v\n", version, keep)
+			out.Write(AppendAnswer(nil, &req, a, keep))
+			out.WriteString("\n")
 		}
 	}
 	for _, status := range []int{400, 411, 413, 431, 505} {

@@ -130,7 +130,7 @@ func (s *ConnServer) Serve(c Conn) error {
 				return err
 			}
 			r += n
-			a := servers.RouteTarget(s.req.Target)
+			a := servers.RouteTarget(s.req.Target).WithBody(len(s.req.Body))
 			s.do(a)
 			keep := s.KeepAlive && s.req.KeepAlive
 			s.out = AppendAnswer(s.out, &s.req, a, keep)

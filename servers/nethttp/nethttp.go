@@ -34,6 +34,7 @@ package nethttp
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -125,6 +126,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.st.WorkerBusy()
 	a := servers.Route(r.URL.Path, r.URL.RawQuery)
+	body := a.Body()
+	if a.Kind == servers.KindEcho {
+		n, _ := io.Copy(io.Discard, r.Body)
+		a = a.WithBody(int(n))
+		body = a.Body()
+	}
 	a.Do()
 	h := w.Header()
 	h["Server"] = hdrServer
@@ -140,12 +147,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h["Content-Type"] = hdrText
 	}
-	h["Content-Length"] = hdrLength[a.Kind]
+	if a.Kind == servers.KindEcho {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	} else {
+		h["Content-Length"] = hdrLength[a.Kind]
+	}
 	status := a.Status()
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	_, err := w.Write(a.Body())
+	_, err := w.Write(body)
 	if f, ok := w.(flushError); ok && err == nil {
 		err = f.FlushError()
 	}

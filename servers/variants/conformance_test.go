@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,6 +122,14 @@ func request(method, target string, headers ...string) string {
 
 func get(target string, headers ...string) string { return request("GET", target, headers...) }
 
+// post builds an HTTP/1.1 POST with a body and its Content-Length.
+func post(target, body string) string {
+	return request("POST", target, "Content-Type: application/octet-stream", "Content-Length: "+strconv.Itoa(len(body))) + body
+}
+
+// echoed is the answer of /echo to a body of n bytes: its length.
+func echoed(n int) answer { return answer{status: 200, body: strconv.Itoa(n), ctype: "text/plain"} }
+
 // The answers of the handlers, from the shared bodies every variant serves.
 var (
 	ansOK       = answer{status: 200, body: "ok", ctype: "text/plain"}
@@ -161,6 +170,15 @@ func conformanceTable() []conformanceCase {
 		{name: "sleep", exchanges: []exchange{{send: []string{get("/sleep?ms=5")}, want: []answer{ansOK}}}},
 		{name: "not found", exchanges: []exchange{{send: []string{get("/nope")}, want: []answer{ansNotFound}}}},
 		{name: "bad parameter", exchanges: []exchange{{send: []string{get("/cpu?us=abc")}, want: []answer{ansBadParam}}}},
+		{name: "echo", exchanges: []exchange{{send: []string{post("/echo", `{"a":1}`)}, want: []answer{echoed(7)}}}},
+		{name: "echo 10000 bytes", exchanges: []exchange{{send: []string{post("/echo", strings.Repeat("x", 10000))}, want: []answer{echoed(10000)}}}},
+		{name: "echo without body", exchanges: []exchange{{send: []string{get("/echo")}, want: []answer{echoed(0)}}}},
+		{name: "echo pipelined", exchanges: []exchange{{send: []string{post("/echo", "abc") + post("/echo", strings.Repeat("y", 1234)) + get("/")},
+			want: []answer{echoed(3), echoed(1234), ansOK}}}},
+		{name: "echo body in pieces", exchanges: []exchange{{send: []string{post("/echo", strings.Repeat("z", 300))[:120], post("/echo", strings.Repeat("z", 300))[120:]},
+			gap: 50 * time.Millisecond, want: []answer{echoed(300)}}}},
+		{name: "echo http/1.0 keep-alive asked", exchanges: []exchange{
+			{send: []string{"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello"}, http10: true, want: []answer{echoed(5)}}}},
 		{name: "head", exchanges: []exchange{{send: []string{request("HEAD", "/json")}, head: true,
 			want: []answer{{status: 200, body: "", ctype: "application/json"}}}}},
 		{name: "keep-alive three requests", exchanges: []exchange{

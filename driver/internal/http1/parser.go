@@ -80,6 +80,7 @@ const (
 	fValueEnd    // trailing whitespace seen in a Content-Length value
 	fChunkDigits
 	fTokOverflow
+	fNoBody // the responses answer HEAD requests: no body whatever the headers say
 )
 
 // Parser is the incremental state of one response being parsed. The zero
@@ -99,8 +100,20 @@ type Parser struct {
 	tok      [12]byte // current token of a Connection / Transfer-Encoding value
 }
 
-// Reset prepares p for the next response on the same connection.
-func (p *Parser) Reset() { *p = Parser{} }
+// Reset prepares p for the next response on the same connection. It keeps
+// the mode SetNoBody set.
+func (p *Parser) Reset() { *p = Parser{flags: p.flags & fNoBody} }
+
+// SetNoBody tells p whether the responses it parses answer HEAD requests,
+// which carry no body whatever their Content-Length or Transfer-Encoding
+// say (RFC 9110 section 9.3.2). Reset keeps the setting.
+func (p *Parser) SetNoBody(on bool) {
+	if on {
+		p.flags |= fNoBody
+	} else {
+		p.flags &^= fNoBody
+	}
+}
 
 // Status returns the status code of the response (0 before it is known).
 func (p *Parser) Status() int { return int(p.status) }
@@ -150,7 +163,7 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 		if k, ok := p.fastHeader(b); ok {
 			i = k
 		} else {
-			*p = Parser{}
+			p.Reset()
 		}
 	}
 	p.flags |= fStarted
@@ -562,12 +575,12 @@ func (p *Parser) headersDone() error {
 	case s >= 100 && s < 200 && s != 101:
 		// interim response: the final one follows
 		hdr := p.hdrBytes
-		*p = Parser{hdrBytes: hdr, flags: fStarted}
+		*p = Parser{hdrBytes: hdr, flags: fStarted | p.flags&fNoBody}
 		p.state = sStatus
 		return nil
 	case s == 101:
 		return malformed("unexpected 101 Switching Protocols")
-	case s == 204 || s == 304:
+	case s == 204 || s == 304 || p.flags&fNoBody != 0:
 		p.state = sDone
 	case p.flags&fTransferEncoding != 0:
 		if p.flags&fChunked != 0 {

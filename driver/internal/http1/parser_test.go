@@ -143,6 +143,44 @@ func TestParser(t *testing.T) {
 	}
 }
 
+// TestParserHEAD: answers to HEAD requests end with their headers, whatever
+// their framing headers announce, and the mode survives Reset.
+func TestParserHEAD(t *testing.T) {
+	in := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" +
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"
+	for _, cut := range []int{1, 5, len(in)} {
+		var p Parser
+		p.SetNoBody(true)
+		var statuses []int
+		b := []byte(in)
+		for len(b) > 0 {
+			chunk := b[:min(cut, len(b))]
+			n, done, err := p.Feed(chunk)
+			if err != nil {
+				t.Fatalf("cut %d: %v", cut, err)
+			}
+			b = b[n:]
+			if done {
+				statuses = append(statuses, p.Status())
+				p.Reset()
+			}
+		}
+		if len(statuses) != 3 || statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 404 {
+			t.Errorf("cut %d: statuses %v, want [200 200 404]", cut, statuses)
+		}
+		if p.Close() {
+			t.Errorf("cut %d: a HEAD answer with a transfer coding does not end the connection", cut)
+		}
+	}
+	var p Parser
+	p.SetNoBody(true)
+	p.SetNoBody(false)
+	if _, done, _ := p.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")); done {
+		t.Error("SetNoBody(false) still skips the body")
+	}
+}
+
 // TestParserAgreesWithNetHTTP checks framing against net/http's reader for
 // well-formed responses: same status, same end of message.
 func TestParserAgreesWithNetHTTP(t *testing.T) {
