@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet fuzz phase ladder compare noise anchors bench-driver clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -29,7 +29,18 @@ ladder: build ## run every phase of the ladder in order; fails at the end only f
 	  $(BIN) run $$n; rc=$$?; \
 	  case $$rc in 0) ;; 1) echo "ladder: phase $$n: exit 1 (hypothesis refuted or a threshold failed)";; \
 	    4) echo "ladder: phase $$n: exit 4 (inconclusive)";; *) echo "ladder: phase $$n: exit $$rc"; bad="$$bad $$n";; esac; \
-	done; if [ -n "$$bad" ]; then echo "ladder: could not run (exit 2 or 3): phase$$bad"; exit 1; fi
+	done; $(BIN) ladder; rc=$$?; \
+	if [ -n "$$bad" ]; then echo "ladder: could not run (exit 2 or 3): phase$$bad"; exit 1; fi; exit $$rc
+
+ladder-report: build ## the ladder's table and chart from the newest run of each phase under results/ (writes results/ladder.md)
+	@$(BIN) ladder
+
+report: build ## make report RUN=dir: write a run's report, charts and results.csv again from its scorecard
+	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<run>"; exit 2; }
+	@$(BIN) report '$(RUN)'
+
+reference: build ## the committed reference runs of the ladder as one dated history
+	@$(BIN) reference
 
 compare: build ## make compare A=dir B=dir: compare run B with run A (run directories or scorecard files); prints the report and writes compare-<A>-vs-<B>.md in the current directory
 	@test -n "$(A)" && test -n "$(B)" || { echo "usage: make compare A=results/<run> B=results/<run>"; exit 2; }
@@ -39,6 +50,9 @@ compare: build ## make compare A=dir B=dir: compare run B with run A (run direct
 
 test: build vet ## run the whole test suite, one package at a time so load tests do not share the CPUs (as root the namespace tests run too)
 	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)
+
+race: ## the race detector over the packages with goroutines that share state (driver, runner, servers)
+	$(GO) test -race -p 1 -count=1 -timeout 9m ./driver/... ./runner/... ./servers/...
 
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)

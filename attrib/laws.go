@@ -1,11 +1,10 @@
 package attrib
 
 import (
-	"encoding/base64"
 	"fmt"
 	"math"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/scalelab/scalelab/internal/hist"
 
 	"github.com/scalelab/scalelab/units"
 )
@@ -117,17 +116,13 @@ func (s Step) Budget() Budget {
 	return b
 }
 
-// histogramMeanMS decodes a base64 HdrHistogram of microseconds and returns
+// histogramMeanMS decodes a compressed HdrHistogram of microseconds and returns
 // its mean in milliseconds.
 func histogramMeanMS(enc string) (float64, bool) {
 	if enc == "" {
 		return 0, false
 	}
-	b, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return 0, false
-	}
-	h, err := hdrhistogram.Decode(b)
+	h, err := hist.Decode(enc)
 	if err != nil || h.TotalCount() == 0 {
 		return 0, false
 	}

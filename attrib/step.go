@@ -34,8 +34,10 @@ type Step struct {
 	Driver DriverEvidence `yaml:"driver"`
 	Kernel KernelEvidence `yaml:"kernel,omitempty"`
 
-	// Histogram and ConnectHistogram are base64 HdrHistograms (µs) of the
-	// response and connect times.
+	// Histogram and ConnectHistogram are HdrHistograms (µs) of the
+	// response and connect times in the standard compressed form
+	// (HISTFAAA...; older cards hold them base64-encoded once more, and
+	// still load: internal/hist).
 	Histogram        string `yaml:"histogram,omitempty"`
 	ConnectHistogram string `yaml:"connect_histogram,omitempty"`
 

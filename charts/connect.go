@@ -1,12 +1,11 @@
 package charts
 
 import (
-	"encoding/base64"
 	"fmt"
 	"image/color"
 	"math"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/scalelab/scalelab/internal/hist"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -15,21 +14,17 @@ import (
 	"github.com/scalelab/scalelab/units"
 )
 
-// DecodeHistogram decodes a histogram as the scorecard keeps it (base64 of
-// a compressed HdrHistogram of microseconds, the driver's
-// connect_histogram and histogram fields) into its non-empty buckets in
+// DecodeHistogram decodes a histogram as the scorecard keeps it (a
+// compressed HdrHistogram of microseconds in its standard form, the
+// driver's connect_histogram and histogram fields) into its non-empty buckets in
 // milliseconds. An empty string is an empty distribution.
 func DecodeHistogram(b64 string) ([]Bucket, error) {
 	if b64 == "" {
 		return nil, nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	h, err := hist.Decode(b64)
 	if err != nil {
-		return nil, fmt.Errorf("charts: histogram is not base64: %w", err)
-	}
-	h, err := hdrhistogram.Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("charts: decoding the HdrHistogram: %w", err)
+		return nil, fmt.Errorf("charts: %w", err)
 	}
 	var out []Bucket
 	for _, b := range h.Distribution() {

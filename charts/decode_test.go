@@ -83,8 +83,8 @@ func TestDecodeHistogramErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
 	}{
-		{"not base64", "HIST%%%", "not base64"},
-		{"not a histogram", base64.StdEncoding.EncodeToString([]byte("hello, world")), "decoding the HdrHistogram"},
+		{"not base64", "HIST%%%", "not a compressed HdrHistogram"},
+		{"not a histogram", base64.StdEncoding.EncodeToString([]byte("hello, world")), "not a compressed HdrHistogram"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeHistogram(tc.in)

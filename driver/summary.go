@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +11,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/scalelab/scalelab/driver/threshold"
+	"github.com/scalelab/scalelab/internal/hist"
 	"github.com/scalelab/scalelab/units"
 )
 
@@ -93,9 +93,9 @@ const (
 //	                    process's CPU use in % of one core over the measured period,
 //	                    its resident memory at the end and at its peak (VmHWM), the CPUs
 //	                    it may run on, the event loops it ran and its RLIMIT_NOFILE
-//	histogram           base64 of the latency HdrHistogram (V2 compressed, µs)
-//	connect_histogram   base64 of the connect-time HdrHistogram (V2 compressed, µs)
-//	service_histogram   open loop only: base64 of the service-time HdrHistogram
+//	histogram           the latency HdrHistogram (µs) in the standard V2 compressed form, HISTFAAA...
+//	connect_histogram   the connect-time HdrHistogram (µs), the same form
+//	service_histogram   open loop only: the service-time HdrHistogram, the same form
 //	thresholds          [{threshold, metric, measured, passed}] when thresholds were
 //	                    checked (scalelab load --threshold); measured is in the
 //	                    metric's unit (percent, ms, per second), null when not measured
@@ -225,22 +225,20 @@ func newSecondHist() *hdrhistogram.Histogram {
 }
 
 func encodeHist(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	s, err := hist.Encode(h)
 	if err != nil {
-		return "", fmt.Errorf("driver: encode histogram: %w", err)
+		return "", fmt.Errorf("driver: %w", err)
 	}
-	return base64.StdEncoding.EncodeToString(b), nil
+	return s, nil
 }
 
-// DecodeHistogram decodes a histogram field of a Summary.
+// DecodeHistogram decodes a histogram field of a Summary: the standard
+// compressed form ("HISTFAAA..."), or the doubly encoded form of summaries
+// written before 2026-12.
 func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
-	b, err := base64.StdEncoding.DecodeString(s)
+	h, err := hist.Decode(s)
 	if err != nil {
-		return nil, fmt.Errorf("driver: histogram is not base64: %w", err)
-	}
-	h, err := hdrhistogram.Decode(b)
-	if err != nil {
-		return nil, fmt.Errorf("driver: decode histogram: %w", err)
+		return nil, fmt.Errorf("driver: %w", err)
 	}
 	return h, nil
 }

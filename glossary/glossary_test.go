@@ -24,3 +24,42 @@ func TestEntries(t *testing.T) {
 		t.Errorf("Of = %+v", got)
 	}
 }
+
+func TestDecodeRejects(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"unknown field", "- name: x\n  kind: limit\n  meaning: m.\n  colour: red\n", "terms.yaml:1"},
+		{"no meaning", "- name: x\n  kind: limit\n- name: y\n", "terms.yaml:1: a term needs"},
+		{"not a list", "name: x\n", "terms.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decode([]byte(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("decode = %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLimitsHaveProofAndEvidence(t *testing.T) {
+	for _, e := range All() {
+		if e.Kind != "limit" || e.Name == "none" {
+			continue
+		}
+		if len(e.Proof) < 40 {
+			t.Errorf("limit %s: proof %q", e.Name, e.Proof)
+		}
+		if len(Evidence(e.Name)) == 0 {
+			t.Errorf("limit %s: no term is evidence of it", e.Name)
+		}
+	}
+}
+
+func TestKinds(t *testing.T) {
+	for _, e := range All() {
+		switch e.Kind {
+		case "limit", "kernel counter", "lab gauge", "error class":
+		default:
+			t.Errorf("%s: kind %q is not one `scalelab explain` lists", e.Name, e.Kind)
+		}
+	}
+}

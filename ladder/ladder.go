@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/scalelab/scalelab/charts"
+	"github.com/scalelab/scalelab/internal/atomicfile"
 	"github.com/scalelab/scalelab/scorecards"
 	"github.com/scalelab/scalelab/units"
 )
@@ -250,4 +251,28 @@ func (l *Ladder) Failed() []int {
 		}
 	}
 	return out
+}
+
+// File names Write uses in its directory.
+const (
+	MarkdownFile = "ladder.md"
+	chartName    = "ladder" // ladder.svg and ladder.png
+)
+
+// Write writes the ladder's story into dir: ladder.md, with its chart as
+// ladder.svg and ladder.png beside it. It returns the paths written.
+func (l *Ladder) Write(dir string) ([]string, error) {
+	c, err := l.Chart()
+	if err != nil {
+		return nil, fmt.Errorf("ladder: chart: %w", err)
+	}
+	paths, err := charts.Save(c, dir, chartName)
+	if err != nil {
+		return paths, fmt.Errorf("ladder: %w", err)
+	}
+	md := filepath.Join(dir, MarkdownFile)
+	if err := atomicfile.Write(md, 0o644, func(w io.Writer) error { return l.WriteMarkdown(w, chartName+".svg") }); err != nil {
+		return paths, fmt.Errorf("ladder: %w", err)
+	}
+	return append(paths, md), nil
 }

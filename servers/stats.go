@@ -1,7 +1,6 @@
 package servers
 
 import (
-	"encoding/base64"
 	"errors"
 	"os"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/scalelab/scalelab/internal/hist"
 )
 
 // Latency histogram range (handler latency, queue wait), in microseconds.
@@ -238,7 +239,7 @@ type Snapshot struct {
 	AbandonedResponses uint64  `json:"abandoned_responses"`
 	HandlerMs          Latency `json:"handler_ms"`
 	// HandlerHistogram is the handler latency (µs) since the last reset,
-	// HdrHistogram's compressed encoding in base64.
+	// HdrHistogram's standard compressed form (HISTFAAA...).
 	HandlerHistogram string `json:"handler_histogram,omitempty"`
 	// QueueWaitMs is the time connections waited in the pool's queue for a
 	// worker, since the last reset (pool variant; empty for the others).
@@ -324,16 +325,16 @@ func (l *latencyHist) record(d time.Duration) {
 }
 
 // summary returns the percentiles in milliseconds and the histogram in
-// HdrHistogram's compressed encoding, base64.
+// HdrHistogram's standard compressed form.
 func (l *latencyHist) summary() (Latency, string) {
 	l.mu.Lock()
 	h := hdrhistogram.Import(l.h.Export())
 	l.mu.Unlock()
-	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	enc, err := hist.Encode(h)
 	if err != nil {
 		return Summarize(h), ""
 	}
-	return Summarize(h), base64.StdEncoding.EncodeToString(enc)
+	return Summarize(h), enc
 }
 
 func (l *latencyHist) reset() {

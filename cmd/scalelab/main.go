@@ -152,7 +152,7 @@ func (c *command) help(w io.Writer, fs *pflag.FlagSet) error {
 	var b strings.Builder
 	b.WriteString("Usage:\n")
 	for _, u := range c.usage {
-		fmt.Fprintf(&b, "  scalelab %s %s\n", c.name, u)
+		fmt.Fprintln(&b, strings.TrimRight("  scalelab "+c.name+" "+u, " "))
 	}
 	if c.about != "" {
 		b.WriteString("\n" + strings.TrimSpace(c.about) + "\n")

@@ -41,6 +41,7 @@ func setupRun(fs *pflag.FlagSet) runFunc {
 	list := fs.Bool("list", false, "list the phases of the ladder")
 	quiet := fs.BoolP("quiet", "q", false, "with --list: print only the numbers")
 	hostNet := fs.Bool("host-network", false, "run in this network namespace instead of a fresh one per step (the phase's sysctls are then not applied)")
+	verify := fs.Bool("verify", false, "after the sweep, re-run the deciding step with its limit lifted to prove the verdict (on already where the phase file says verify: {enabled: true})")
 	return func(ctx context.Context, o streams, pos []string) error {
 		if *list || len(pos) == 0 {
 			return listLadder(o.stdout, *quiet)
@@ -52,20 +53,21 @@ func setupRun(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return configError(err)
 		}
-		return runPhase(ctx, o.stdout, p, *out, *hostNet)
+		return runPhase(ctx, o.stdout, p, runner.Options{OutDir: *out, HostNetwork: *hostNet, Verify: *verify})
 	}
 }
 
 // runPhase runs p and maps how it went to the exit status.
-func runPhase(ctx context.Context, stdout io.Writer, p *phases.Phase, out string, hostNet bool) error {
-	dir := out
+func runPhase(ctx context.Context, stdout io.Writer, p *phases.Phase, opt runner.Options) error {
+	dir := opt.OutDir
 	if dir == "" {
 		dir = filepath.Join("results", fmt.Sprintf("%s-phase-%02d", time.Now().Format("20060102-150405"), p.Number))
 	}
 	fmt.Fprintf(stdout, "phase %d: %s\n", p.Number, p.Title)
 	fmt.Fprintf(stdout, "hypothesis: %s — %s\n", p.Hypothesis.Limit, p.Hypothesis.Note)
 	fmt.Fprintf(stdout, "sweep: %v clients x %d trial(s), about %s; writing %s\n", p.Sweep.Clients, p.Sweep.Trials, p.Estimate().Round(time.Second), dir)
-	card, err := runner.Run(ctx, p, runner.Options{OutDir: dir, Log: stdout, HostNetwork: hostNet})
+	opt.OutDir, opt.Log = dir, stdout
+	card, err := runner.Run(ctx, p, opt)
 	if card != nil {
 		printOutcome(stdout, card)
 	}

@@ -7,11 +7,13 @@ package reference
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -102,13 +104,22 @@ func bestRPS(c *scorecards.Scorecard) float64 {
 	return best
 }
 
+// ErrNone is returned by WriteHistory for a phase with no reference run.
+var ErrNone = errors.New("reference: no reference run")
+
 // WriteHistory writes every reference run as one dated history: a row per
 // phase and date (older references kept), with the machine, the kernel and
-// the commit that measured it.
-func WriteHistory(w io.Writer) error {
+// the commit that measured it. A phase above 0 keeps only its rows.
+func WriteHistory(w io.Writer, phase int) error {
 	all, err := All()
 	if err != nil {
 		return err
+	}
+	if phase > 0 {
+		all = slices.DeleteFunc(all, func(e Entry) bool { return e.Card.Phase.Number != phase })
+		if len(all) == 0 {
+			return fmt.Errorf("%w of phase %d", ErrNone, phase)
+		}
 	}
 	t := scorecards.Table{Header: []string{"Phase", "Date", "Limit", "Best rps", "Breaking point", "Hypothesis", "Verified", "Machine", "Kernel", "Commit"},
 		Right: []bool{true, false, false, true, false, false, false, false, false, false}}

@@ -48,7 +48,7 @@ func TestCompare(t *testing.T) {
 
 func TestHistory(t *testing.T) {
 	var out bytes.Buffer
-	if err := WriteHistory(&out); err != nil {
+	if err := WriteHistory(&out, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "| 1 naive | 2026-11-25 | `port` |") {
