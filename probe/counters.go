@@ -1,11 +1,11 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,56 +31,60 @@ var errFormat = errors.New("malformed input")
 // parseCounters parses the "Section: name name ..." / "Section: value value ..."
 // line pairs shared by /proc/net/netstat and /proc/net/snmp.
 func parseCounters(r io.Reader) (Counters, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 8192), maxLine)
 	c := Counters{}
 	var header []byte // the pending names line, nil when none
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
+	headerLine := 0
+	lines, err := eachLine(r, func(n int, b []byte) error {
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
-			continue
+			return nil
 		}
 		if header == nil {
-			header = append([]byte(nil), b...)
-			continue
+			header, headerLine = append([]byte(nil), b...), n
+			return nil
 		}
 		sec, names, err := splitSection(header)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line-1, err)
+			return atLine(headerLine, err)
 		}
 		vsec, values, err := splitSection(b)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			return err
 		}
 		if sec != vsec {
-			return nil, fmt.Errorf("line %d: %w: values of section %q follow names of %q", line, errFormat, vsec, sec)
+			return fmt.Errorf("%w: values of section %q follow names of %q", errFormat, vsec, sec)
 		}
 		if len(names) != len(values) {
-			return nil, fmt.Errorf("line %d: %w: section %s has %d names and %d values", line, errFormat, sec, len(names), len(values))
+			return fmt.Errorf("%w: section %s has %d names and %d values", errFormat, sec, len(names), len(values))
 		}
-		m := c[sec]
-		if m == nil {
-			m = make(map[string]int64, len(names))
-			c[sec] = m
-		}
+		m := c.section(sec, len(names))
 		for i, name := range names {
 			v, err := strconv.ParseInt(values[i], 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %s %s: %w", line, sec, name, err)
+				return fmt.Errorf("%s %s: %w", sec, name, err)
 			}
 			m[name] = v
 		}
 		header = nil
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if header != nil {
-		return nil, fmt.Errorf("line %d: %w: names without values", line, errFormat)
+		return nil, atLine(lines, fmt.Errorf("%w: names without values", errFormat))
 	}
 	return c, nil
+}
+
+// section returns the table of sec, made with room for n values when new.
+func (c Counters) section(sec string, n int) map[string]int64 {
+	m := c[sec]
+	if m == nil {
+		m = make(map[string]int64, n)
+		c[sec] = m
+	}
+	return m
 }
 
 // splitSection splits "Section: a b c" into "Section" and its fields.
@@ -157,24 +161,31 @@ func DeltaCounters(before, after Counters) (Counters, []string) {
 	return d, warn
 }
 
-// field binds a kernel field name to the struct field that receives it.
-type field[T any] struct {
-	name string
-	ptr  func(*T) *int64
-}
-
-// fill copies section's values into v through fields and returns the names
-// ("Section.Field") the kernel did not report.
-func fill[T any](c Counters, section string, v *T, fields []field[T]) []string {
+// fill copies section's values into the int64 fields of the struct v
+// points to, each named as the kernel spells it: its `proc:"name"` tag, or
+// else the Go field name (TcpExt's ListenOverflows). Fields tagged
+// `proc:"-"` are left alone. It returns the names ("Section.Field") the
+// kernel did not report.
+func fill(c Counters, section string, v any) []string {
 	var missing []string
 	m := c[section]
-	for _, f := range fields {
-		x, ok := m[f.name]
-		if !ok {
-			missing = append(missing, section+"."+f.name)
+	rv := reflect.ValueOf(v).Elem()
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		name := f.Tag.Get("proc")
+		if name == "-" || f.Type.Kind() != reflect.Int64 {
 			continue
 		}
-		*f.ptr(v) = x
+		if name == "" {
+			name = f.Name
+		}
+		x, ok := m[name]
+		if !ok {
+			missing = append(missing, section+"."+name)
+			continue
+		}
+		rv.Field(i).SetInt(x)
 	}
 	return missing
 }

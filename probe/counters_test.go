@@ -66,11 +66,11 @@ func TestTypedCounters(t *testing.T) {
 		t.Errorf("ListenOverflows reported missing")
 	}
 	tcp, missing := old.TCP()
-	if tcp.ActiveOpens != 9 || tcp.CurrEstab != 2 || len(missing) != len(tcpFields)-2 {
+	if tcp.ActiveOpens != 9 || tcp.CurrEstab != 2 || len(missing) != reflect.TypeFor[TCP]().NumField()-2 {
 		t.Errorf("TCP = %+v, missing %v", tcp, missing)
 	}
-	if _, missing := (Counters{}).TCPExt(); len(missing) != len(tcpExtFields) {
-		t.Errorf("empty table: %d missing, want all %d", len(missing), len(tcpExtFields))
+	if _, missing := (Counters{}).TCPExt(); len(missing) != reflect.TypeFor[TCPExt]().NumField() {
+		t.Errorf("empty table: %d missing, want all %d", len(missing), reflect.TypeFor[TCPExt]().NumField())
 	}
 }
 
@@ -142,7 +142,7 @@ func FuzzParseCounters(f *testing.F) {
 		if !reflect.DeepEqual(c, again) {
 			t.Fatalf("round trip changed %v into %v", c, again)
 		}
-		if _, missing := c.TCPExt(); len(missing) > len(tcpExtFields) {
+		if _, missing := c.TCPExt(); len(missing) > reflect.TypeFor[TCPExt]().NumField() {
 			t.Fatal("more missing than fields")
 		}
 		if _, err := parseNetStat(strings.NewReader(string(in))); err != nil {

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -31,33 +30,28 @@ type CPUStat map[int]CPUTimes
 // ParseCPUStat reads the per-CPU lines ("cpu0 ...") of /proc/stat.
 func ParseCPUStat(r io.Reader) (CPUStat, error) {
 	out := CPUStat{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	_, err := eachLine(r, func(_ int, b []byte) error {
+		line := string(b)
 		if !strings.HasPrefix(line, "cpu") || strings.HasPrefix(line, "cpu ") {
-			continue
+			return nil
 		}
 		f := strings.Fields(line)
 		n, err := strconv.Atoi(strings.TrimPrefix(f[0], "cpu"))
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: bad cpu name %q", errFormat, f[0])
+			return fmt.Errorf("%w: bad cpu name %q", errFormat, f[0])
 		}
-		if len(f) < 9 {
-			return nil, fmt.Errorf("%w: %s has %d fields, want at least 8 times", errFormat, f[0], len(f)-1)
-		}
-		var v [8]uint64
-		for i := range v {
-			if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
-				return nil, fmt.Errorf("%w: %s field %d: %v", errFormat, f[0], i+1, err)
-			}
+		var v [8]int64
+		if err := parseInts(f[1:], 10, v[:]); err != nil {
+			return fmt.Errorf("%s: %w", f[0], err)
 		}
 		if _, dup := out[n]; dup {
-			return nil, fmt.Errorf("%w: cpu%d listed twice", errFormat, n)
+			return fmt.Errorf("%w: cpu%d listed twice", errFormat, n)
 		}
-		out[n] = CPUTimes{User: v[0], Nice: v[1], System: v[2], Idle: v[3], IOWait: v[4], IRQ: v[5], SoftIRQ: v[6], Steal: v[7]}
-	}
-	if err := sc.Err(); err != nil {
+		u := func(i int) uint64 { return uint64(v[i]) } // parseInts refuses negatives
+		out[n] = CPUTimes{User: u(0), Nice: u(1), System: u(2), Idle: u(3), IOWait: u(4), IRQ: u(5), SoftIRQ: u(6), Steal: u(7)}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -38,37 +37,31 @@ func (l Limits) NoFile() (Limit, bool) {
 // parseLimits parses the table of /proc/PID/limits. Names are several words
 // long, so a row is split at its first value ("unlimited" or a number).
 func parseLimits(r io.Reader) (Limits, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	l := Limits{}
-	line := 0
-	for sc.Scan() {
-		line++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if line == 1 && f[0] == "Limit" {
-			continue // header: Limit Soft Limit Hard Limit Units
+	_, err := eachLine(r, func(n int, b []byte) error {
+		f := strings.Fields(string(b))
+		if len(f) == 0 || (n == 1 && f[0] == "Limit") {
+			return nil // blank, or the header: Limit Soft Limit Hard Limit Units
 		}
 		i := 0
 		for i < len(f) && !isLimitValue(f[i]) {
 			i++
 		}
 		if i == 0 || i+2 > len(f) {
-			return nil, fmt.Errorf("line %d: %w: %q is not name soft hard [unit]", line, errFormat, sc.Text())
+			return fmt.Errorf("%w: %q is not name soft hard [unit]", errFormat, b)
 		}
 		soft, err := parseLimitValue(f[i])
 		if err != nil {
-			return nil, fmt.Errorf("line %d: soft limit: %w", line, err)
+			return fmt.Errorf("soft limit: %w", err)
 		}
 		hard, err := parseLimitValue(f[i+1])
 		if err != nil {
-			return nil, fmt.Errorf("line %d: hard limit: %w", line, err)
+			return fmt.Errorf("hard limit: %w", err)
 		}
 		l[strings.Join(f[:i], " ")] = Limit{Soft: soft, Hard: hard, Unit: strings.Join(f[i+2:], " ")}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return l, nil

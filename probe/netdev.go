@@ -1,12 +1,10 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -23,38 +21,27 @@ type NetDev map[string]Iface
 // parseNetDev parses /proc/net/dev: two header lines, then one line per
 // interface, "name: 16 numbers" (8 receive, 8 transmit).
 func parseNetDev(r io.Reader) (NetDev, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1024), maxLine)
 	d := NetDev{}
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if line <= 2 || len(b) == 0 {
-			continue // the two header lines
+	_, err := eachLine(r, func(n int, b []byte) error {
+		b = bytes.TrimSpace(b)
+		if n <= 2 || len(b) == 0 {
+			return nil // the two header lines
 		}
 		name, rest, ok := bytes.Cut(b, []byte(":"))
 		if !ok || len(bytes.TrimSpace(name)) == 0 {
-			return nil, fmt.Errorf("line %d: %w: no \"iface:\" prefix", line, errFormat)
-		}
-		f := strings.Fields(string(rest))
-		if len(f) < 16 {
-			return nil, fmt.Errorf("line %d: %w: %d fields, want 16", line, errFormat, len(f))
+			return fmt.Errorf("%w: no \"iface:\" prefix", errFormat)
 		}
 		var v [16]int64
-		for i := range v {
-			n, err := strconv.ParseInt(f[i], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: field %d: %w", line, i+1, err)
-			}
-			v[i] = n
+		if err := parseInts(strings.Fields(string(rest)), 10, v[:]); err != nil {
+			return err
 		}
 		d[string(bytes.TrimSpace(name))] = Iface{
 			RxBytes: v[0], RxPackets: v[1], RxErrs: v[2], RxDrop: v[3],
 			TxBytes: v[8], TxPackets: v[9], TxErrs: v[10], TxDrop: v[11],
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -79,32 +66,22 @@ type Softnet struct {
 // parseSoftnet parses softnet_stat: one line per CPU of hexadecimal
 // columns, the first three processed, dropped and time_squeeze.
 func parseSoftnet(r io.Reader) (Softnet, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1024), maxLine)
 	var s Softnet
-	line := 0
-	for sc.Scan() {
-		line++
-		f := strings.Fields(sc.Text())
+	_, err := eachLine(r, func(n int, b []byte) error {
+		f := strings.Fields(string(b))
 		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 3 {
-			return Softnet{}, fmt.Errorf("line %d: %w: %d columns, want at least 3", line, errFormat, len(f))
+			return nil
 		}
 		var v [3]int64
-		for i := range v {
-			n, err := strconv.ParseUint(f[i], 16, 32)
-			if err != nil {
-				return Softnet{}, fmt.Errorf("line %d: column %d: %w", line, i+1, err)
-			}
-			v[i] = int64(n)
+		if err := parseInts(f, 16, v[:]); err != nil {
+			return err
 		}
 		s.Processed += v[0]
 		s.Dropped += v[1]
 		s.TimeSqueeze += v[2]
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return Softnet{}, err
 	}
 	return s, nil

@@ -69,34 +69,10 @@ type TCPExt struct {
 	PAWSEstab int64
 }
 
-var tcpExtFields = []field[TCPExt]{
-	{"ListenOverflows", func(t *TCPExt) *int64 { return &t.ListenOverflows }},
-	{"ListenDrops", func(t *TCPExt) *int64 { return &t.ListenDrops }},
-	{"TCPReqQFullDrop", func(t *TCPExt) *int64 { return &t.TCPReqQFullDrop }},
-	{"TCPReqQFullDoCookies", func(t *TCPExt) *int64 { return &t.TCPReqQFullDoCookies }},
-	{"SyncookiesSent", func(t *TCPExt) *int64 { return &t.SyncookiesSent }},
-	{"SyncookiesRecv", func(t *TCPExt) *int64 { return &t.SyncookiesRecv }},
-	{"SyncookiesFailed", func(t *TCPExt) *int64 { return &t.SyncookiesFailed }},
-	{"EmbryonicRsts", func(t *TCPExt) *int64 { return &t.EmbryonicRsts }},
-	{"TCPTimeouts", func(t *TCPExt) *int64 { return &t.TCPTimeouts }},
-	{"TCPSynRetrans", func(t *TCPExt) *int64 { return &t.TCPSynRetrans }},
-	{"TCPAbortOnData", func(t *TCPExt) *int64 { return &t.TCPAbortOnData }},
-	{"TCPAbortOnClose", func(t *TCPExt) *int64 { return &t.TCPAbortOnClose }},
-	{"TCPAbortOnMemory", func(t *TCPExt) *int64 { return &t.TCPAbortOnMemory }},
-	{"TCPAbortOnTimeout", func(t *TCPExt) *int64 { return &t.TCPAbortOnTimeout }},
-	{"TCPAbortOnLinger", func(t *TCPExt) *int64 { return &t.TCPAbortOnLinger }},
-	{"TCPBacklogDrop", func(t *TCPExt) *int64 { return &t.TCPBacklogDrop }},
-	{"TW", func(t *TCPExt) *int64 { return &t.TW }},
-	{"TWRecycled", func(t *TCPExt) *int64 { return &t.TWRecycled }},
-	{"TWKilled", func(t *TCPExt) *int64 { return &t.TWKilled }},
-	{"TCPTimeWaitOverflow", func(t *TCPExt) *int64 { return &t.TCPTimeWaitOverflow }},
-	{"PAWSEstab", func(t *TCPExt) *int64 { return &t.PAWSEstab }},
-}
-
 // TCPExt extracts the typed TcpExt counters from a netstat table (or from a
 // delta of two). Fields the kernel did not report stay 0 and are returned as
 // "TcpExt.Name" in missing.
 func (c Counters) TCPExt() (t TCPExt, missing []string) {
-	missing = fill(c, "TcpExt", &t, tcpExtFields)
+	missing = fill(c, "TcpExt", &t)
 	return t, missing
 }

@@ -39,23 +39,10 @@ type TCP struct {
 	OutRsts int64
 }
 
-var tcpFields = []field[TCP]{
-	{"ActiveOpens", func(t *TCP) *int64 { return &t.ActiveOpens }},
-	{"PassiveOpens", func(t *TCP) *int64 { return &t.PassiveOpens }},
-	{"AttemptFails", func(t *TCP) *int64 { return &t.AttemptFails }},
-	{"EstabResets", func(t *TCP) *int64 { return &t.EstabResets }},
-	{"CurrEstab", func(t *TCP) *int64 { return &t.CurrEstab }},
-	{"InSegs", func(t *TCP) *int64 { return &t.InSegs }},
-	{"OutSegs", func(t *TCP) *int64 { return &t.OutSegs }},
-	{"RetransSegs", func(t *TCP) *int64 { return &t.RetransSegs }},
-	{"InErrs", func(t *TCP) *int64 { return &t.InErrs }},
-	{"OutRsts", func(t *TCP) *int64 { return &t.OutRsts }},
-}
-
 // TCP extracts the typed Tcp counters from an snmp table (or a delta of
 // two). Fields the kernel did not report stay 0 and are returned as
 // "Tcp.Name" in missing.
 func (c Counters) TCP() (t TCP, missing []string) {
-	missing = fill(c, "Tcp", &t, tcpFields)
+	missing = fill(c, "Tcp", &t)
 	return t, missing
 }

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -12,37 +11,29 @@ import (
 // parseSockstat parses /proc/net/sockstat or sockstat6: lines of
 // "PROTO: key value key value ...", as in "TCP: inuse 3 orphan 0 tw 12 alloc 5 mem 1".
 func parseSockstat(r io.Reader) (Counters, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1024), maxLine)
 	c := Counters{}
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
+	_, err := eachLine(r, func(n int, b []byte) error {
 		if len(bytes.TrimSpace(b)) == 0 {
-			continue
+			return nil
 		}
 		sec, kv, err := splitSection(b)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			return err
 		}
 		if len(kv)%2 != 0 {
-			return nil, fmt.Errorf("line %d: %w: %s has an odd number of key/value fields", line, errFormat, sec)
+			return fmt.Errorf("%w: %s has an odd number of key/value fields", errFormat, sec)
 		}
-		m := c[sec]
-		if m == nil {
-			m = make(map[string]int64, len(kv)/2)
-			c[sec] = m
-		}
+		m := c.section(sec, len(kv)/2)
 		for i := 0; i < len(kv); i += 2 {
 			v, err := strconv.ParseInt(kv[i+1], 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %s %s: %w", line, sec, kv[i], err)
+				return fmt.Errorf("%s %s: %w", sec, kv[i], err)
 			}
 			m[kv[i]] = v
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -52,30 +43,22 @@ func parseSockstat(r io.Reader) (Counters, error) {
 // per namespace; TimeWait and Orphan cover IPv4 and IPv6 sockets alike.
 type Sockstat struct {
 	// SocketsUsed is the number of sockets of all kinds ("sockets: used").
-	SocketsUsed int64
+	SocketsUsed int64 `proc:"-"`
 	// TCPInUse is the number of IPv4 TCP sockets, listeners included.
-	TCPInUse int64
+	TCPInUse int64 `proc:"inuse"`
 	// TCP6InUse is the number of IPv6 TCP sockets (from sockstat6).
-	TCP6InUse int64
+	TCP6InUse int64 `proc:"-"`
 	// Orphan is the number of TCP sockets no longer attached to a file
 	// descriptor (closed, still sending or waiting for FIN).
-	Orphan int64
+	Orphan int64 `proc:"orphan"`
 	// TimeWait ("tw") is the number of timewait minisockets: sockets in
 	// TIME_WAIT plus FIN_WAIT2 sockets already closed by their owner. Each
 	// holds its port: the port-exhaustion evidence.
-	TimeWait int64
+	TimeWait int64 `proc:"tw"`
 	// Alloc is the number of TCP sockets allocated (any state, IPv4 and IPv6).
-	Alloc int64
+	Alloc int64 `proc:"alloc"`
 	// MemPages is TCP buffer memory in pages.
-	MemPages int64
-}
-
-var sockstatFields = []field[Sockstat]{
-	{"inuse", func(s *Sockstat) *int64 { return &s.TCPInUse }},
-	{"orphan", func(s *Sockstat) *int64 { return &s.Orphan }},
-	{"tw", func(s *Sockstat) *int64 { return &s.TimeWait }},
-	{"alloc", func(s *Sockstat) *int64 { return &s.Alloc }},
-	{"mem", func(s *Sockstat) *int64 { return &s.MemPages }},
+	MemPages int64 `proc:"mem"`
 }
 
 // sockstatFrom extracts the typed gauges from sockstat (and, when not nil,
@@ -86,7 +69,7 @@ func sockstatFrom(v4, v6 Counters) (s Sockstat, missing []string) {
 	} else {
 		missing = append(missing, "sockets.used")
 	}
-	missing = append(missing, fill(v4, "TCP", &s, sockstatFields)...)
+	missing = append(missing, fill(v4, "TCP", &s)...)
 	if v6 != nil {
 		if v, ok := v6.Get("TCP6", "inuse"); ok {
 			s.TCP6InUse = v

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -30,61 +29,47 @@ type ProcStatus struct {
 // parseStatus parses /proc/PID/status ("Key:\tvalue" lines). missing names
 // the wanted keys that were absent (kernel threads have no Vm* lines).
 func parseStatus(r io.Reader) (st ProcStatus, missing []string, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	want := map[string]bool{"Name": false, "VmRSS": false, "VmHWM": false, "Threads": false, "FDSize": false,
 		"voluntary_ctxt_switches": false, "nonvoluntary_ctxt_switches": false}
-	line := 0
-	for sc.Scan() {
-		line++
-		key, val, ok := strings.Cut(sc.Text(), ":")
+	ints := map[string]*int64{"VmRSS": &st.VmRSS, "VmHWM": &st.VmHWM, "Threads": &st.Threads, "FDSize": &st.FDSize,
+		"voluntary_ctxt_switches": &st.VoluntaryCtxtSwitches, "nonvoluntary_ctxt_switches": &st.NonvoluntaryCtxtSwitches}
+	_, err = eachLine(r, func(_ int, b []byte) error {
+		key, val, ok := strings.Cut(string(b), ":")
 		if !ok {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
+			if strings.TrimSpace(key) == "" {
+				return nil
 			}
-			return ProcStatus{}, nil, fmt.Errorf("line %d: %w: no \"Key:\" in %.40q", line, errFormat, sc.Text())
+			return fmt.Errorf("%w: no \"Key:\" in %.40q", errFormat, b)
 		}
 		seen, wanted := want[key]
 		if !wanted {
-			continue
+			return nil
 		}
 		if seen {
-			return ProcStatus{}, nil, fmt.Errorf("line %d: %w: %s twice", line, errFormat, key)
+			return fmt.Errorf("%w: %s twice", errFormat, key)
 		}
 		want[key] = true
 		val = strings.TrimSpace(val)
-		var dst *int64
+		var v int64
 		switch key {
 		case "Name":
 			st.Name = val
-			continue
+			return nil
 		case "VmRSS", "VmHWM":
-			v, err := parseKB(val)
+			v, err = parseKB(val)
+		default:
+			v, err = strconv.ParseInt(val, 10, 64)
 			if err != nil {
-				return ProcStatus{}, nil, fmt.Errorf("line %d: %s: %w", line, key, err)
+				err = fmt.Errorf("%w: %w", errFormat, err)
 			}
-			if key == "VmRSS" {
-				st.VmRSS = v
-			} else {
-				st.VmHWM = v
-			}
-			continue
-		case "Threads":
-			dst = &st.Threads
-		case "FDSize":
-			dst = &st.FDSize
-		case "voluntary_ctxt_switches":
-			dst = &st.VoluntaryCtxtSwitches
-		case "nonvoluntary_ctxt_switches":
-			dst = &st.NonvoluntaryCtxtSwitches
 		}
-		v, err := strconv.ParseInt(val, 10, 64)
 		if err != nil {
-			return ProcStatus{}, nil, fmt.Errorf("line %d: %s: %w: %w", line, key, errFormat, err)
+			return fmt.Errorf("%s: %w", key, err)
 		}
-		*dst = v
-	}
-	if err := sc.Err(); err != nil {
+		*ints[key] = v
+		return nil
+	})
+	if err != nil {
 		return ProcStatus{}, nil, err
 	}
 	for k, seen := range want {
