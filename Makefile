@@ -48,8 +48,9 @@ compare: build ## make compare A=dir B=dir: compare run B with run A (run direct
 	f="compare-$$(name '$(A)')-vs-$$(name '$(B)').md"; \
 	$(BIN) compare '$(A)' '$(B)' --out "$$f" && cat "$$f" && echo "written: $$f" >&2
 
-test: build vet ## run the whole test suite, one package at a time so load tests do not share the CPUs (as root the namespace tests run too)
+test: build vet ## run the whole test suite, one package at a time so load tests do not share the CPUs (as root the namespace tests run too), then `make race`
 	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)
+	@$(MAKE) --no-print-directory race
 
 race: ## the race detector over the packages with goroutines that share state (driver, runner, servers)
 	$(GO) test -race -p 1 -count=1 -timeout 9m ./driver/... ./runner/... ./servers/...

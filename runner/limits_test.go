@@ -72,7 +72,11 @@ func TestInducedLimits(t *testing.T) {
 			}
 			v := step.Verdict
 			if tt.lifted != "" {
-				if step.State == attrib.Dropped || v.Limit == tt.lifted {
+				// A CPU control's own demand is a fraction of its core; on a
+				// busy machine another process may still fill that core, and
+				// then the verdict rightly names it, as shared with other work.
+				busyElsewhere := tt.lifted == attrib.CPU && float64(step.Server.CPUPct) < attrib.BusyCPU/2
+				if step.State == attrib.Dropped || (v.Limit == tt.lifted && !busyElsewhere) {
 					t.Errorf("control step %s, capped by %s with %s lifted: %q", step.State, v.Limit, tt.lifted, v.Evidence)
 				}
 			} else if v.Limit != tt.limit {
