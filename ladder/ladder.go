@@ -123,17 +123,6 @@ func commonClients(rungs []Rung) int {
 	return best
 }
 
-// best is the rung's best throughput: its sweet spot, else its best level.
-func best(c *scorecards.Scorecard) float64 {
-	if sp := c.Summary.SweetSpot; sp != nil {
-		return float64(sp.RPS)
-	}
-	b := 0.0
-	for _, lv := range c.JudgedLevels() {
-		b = max(b, lv.RPS.Median)
-	}
-	return b
-}
 
 // setup says what ran: "pool, 16 workers, keep-alive; nofile 1,024".
 func setup(c *scorecards.Scorecard) string {
@@ -188,13 +177,13 @@ func (l *Ladder) row(i int) []string {
 			success = units.Pct(lv.SuccessRate.Median)
 		}
 	}
-	rps := best(c)
+	rps := c.BestRPS()
 	step, overall := "", ""
 	if i > 0 {
-		if prev := best(l.Rungs[i-1].Card); prev > 0 {
+		if prev := l.Rungs[i-1].Card.BestRPS(); prev > 0 {
 			step = fmt.Sprintf("x%s", units.Float(rps/prev, 2))
 		}
-		if first := best(l.Rungs[0].Card); first > 0 {
+		if first := l.Rungs[0].Card.BestRPS(); first > 0 {
 			overall = fmt.Sprintf("x%s", units.Float(rps/first, 2))
 		}
 	}
@@ -236,7 +225,7 @@ func (l *Ladder) WriteMarkdown(w io.Writer, chart string) error {
 func (l *Ladder) Chart() (*charts.Chart, error) {
 	in := charts.Ladder{}
 	for _, r := range l.Rungs {
-		in.Rungs = append(in.Rungs, charts.Rung{Phase: r.Card.Phase.Number, Name: r.Card.Phase.Name, RPS: best(r.Card), Limit: string(r.Card.Summary.Limit)})
+		in.Rungs = append(in.Rungs, charts.Rung{Phase: r.Card.Phase.Number, Name: r.Card.Phase.Name, RPS: r.Card.BestRPS(), Limit: string(r.Card.Summary.Limit)})
 	}
 	return charts.LadderChart(in)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalelab/scalelab/internal/boundedread"
 	"github.com/scalelab/scalelab/units"
 )
 
@@ -72,16 +72,19 @@ func (es Errors) sorted(hidden int) Errors {
 // Load reads, decodes, defaults and validates the phase file at path.
 // Its Source is path.
 func Load(path string) (*Phase, error) {
-	f, err := os.Open(path)
+	data, err := boundedread.File(path, MaxFileSize)
+	if errors.Is(err, boundedread.ErrTooLarge) {
+		return nil, tooLarge(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("phases: load: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("phases: load %s: %w", path, err)
-	}
 	return Parse(path, data)
+}
+
+// tooLarge is the error for a phase file over MaxFileSize.
+func tooLarge(name string) error {
+	return Errors{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes; a phase file is a few lines of YAML", MaxFileSize)}}
 }
 
 // Parse decodes, defaults and validates one phase file. name is used in
@@ -89,7 +92,7 @@ func Load(path string) (*Phase, error) {
 // nil, is an Errors value listing every problem found at that stage.
 func Parse(name string, data []byte) (*Phase, error) {
 	if len(data) > MaxFileSize {
-		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes; a phase file is a few lines of YAML", MaxFileSize)}}
+		return nil, tooLarge(name)
 	}
 	root, errs := parseTree(name, data)
 	if errs != nil {

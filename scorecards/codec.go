@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/atomicfile"
+	"github.com/scalelab/scalelab/internal/boundedread"
 )
 
 // MaxFileSize bounds the size of a scorecard Load accepts. Histograms and
@@ -91,17 +91,9 @@ func decode(data []byte) (*Scorecard, error) {
 
 // Load reads and decodes the scorecard at path (see Unmarshal).
 func Load(path string) (*Scorecard, error) {
-	f, err := os.Open(path)
+	data, err := boundedread.File(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("scorecards: load: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("scorecards: load %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("scorecards: load %s: larger than %d bytes", path, MaxFileSize)
 	}
 	sc, err := Unmarshal(data)
 	if err != nil {

@@ -91,3 +91,16 @@ func (v *view) decisive() (attrib.Level, bool) {
 // JudgedLevels returns the card's levels: as written, or, for a card of
 // rules that kept none, from its recorded step verdicts.
 func (sc *Scorecard) JudgedLevels() []attrib.Level { return newView(sc).levels }
+
+// BestRPS is the run's best throughput: its sweet spot's, else the best
+// median of its levels (0 when none was measured).
+func (sc *Scorecard) BestRPS() float64 {
+	if sp := sc.Summary.SweetSpot; sp != nil {
+		return float64(sp.RPS)
+	}
+	best := 0.0
+	for _, l := range sc.JudgedLevels() {
+		best = max(best, l.RPS.Median)
+	}
+	return best
+}

@@ -84,7 +84,7 @@ func Compare(sc *scorecards.Scorecard) (*scorecards.ReferenceComparison, bool) {
 	if !ok {
 		return nil, false
 	}
-	ref, run := bestRPS(e.Card), bestRPS(sc)
+	ref, run := e.Card.BestRPS(), sc.BestRPS()
 	if ref <= 0 || run <= 0 {
 		return nil, false
 	}
@@ -93,16 +93,6 @@ func Compare(sc *scorecards.Scorecard) (*scorecards.ReferenceComparison, bool) {
 		Ratio: ratio, WithinNoise: math.Abs(ratio-1) <= attrib.SingleTrialMargin, Limit: e.Card.Summary.Limit}, true
 }
 
-func bestRPS(c *scorecards.Scorecard) float64 {
-	if sp := c.Summary.SweetSpot; sp != nil {
-		return float64(sp.RPS)
-	}
-	best := 0.0
-	for _, l := range c.JudgedLevels() {
-		best = max(best, l.RPS.Median)
-	}
-	return best
-}
 
 // ErrNone is returned by WriteHistory for a phase with no reference run.
 var ErrNone = errors.New("reference: no reference run")
@@ -135,7 +125,7 @@ func WriteHistory(w io.Writer, phase int) error {
 		}
 		machine := fmt.Sprintf("%s, %s CPUs", orNA(c.Environment.Host), units.Int(c.Environment.CPUs))
 		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d %s", c.Phase.Number, c.Phase.Name), e.Date, "`" + string(c.Summary.Limit) + "`",
-			units.Rate(bestRPS(c)), bp, string(c.Summary.Hypothesis), verified, machine, orNA(c.Environment.Kernel), orNA(c.Environment.Commit)})
+			units.Rate(c.BestRPS()), bp, string(c.Summary.Hypothesis), verified, machine, orNA(c.Environment.Kernel), orNA(c.Environment.Commit)})
 	}
 	r := &scorecards.Report{Title: "Reference runs of the ladder"}
 	r.Sections = append(r.Sections, scorecards.Section{Blocks: []scorecards.Block{
