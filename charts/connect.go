@@ -163,7 +163,7 @@ func retransmitLines(p *plot.Plot) {
 	st := textStyle(noteSize, false, draw.XLeft, draw.YTop)
 	st.Color = colRed
 	for _, ms := range []float64{slowConnectMS, 3 * slowConnectMS} {
-		p.Add(vLine{X: ms, Style: ls})
+		p.Add(vLine(ms, ls))
 		p.Add(textMark{X: ms, Y: p.Y.Max, Text: units.Int(int(ms/1000)) + " s", Style: st, Off: vg.Point{X: vg.Points(2)}})
 	}
 	p.Legend.Add("1 s, 3 s: SYN retransmits", thumb{line: &ls})

@@ -118,7 +118,7 @@ func breakLine(p *plot.Plot, s Sweep, clients []float64) {
 		return
 	}
 	ls := lineStyle(colRed, 1.2, true)
-	p.Add(vLine{X: float64(s.BreakingPoint), Style: ls})
+	p.Add(vLine(float64(s.BreakingPoint), ls))
 	label := "breaking point: " + units.Clients(s.BreakingPoint)
 	if s.Limit != "" {
 		label += " (" + s.Limit + ")"

@@ -131,36 +131,30 @@ func (n centerNote) Plot(c draw.Canvas, _ *plot.Plot) {
 	c.FillText(textStyle(labelSize, false, draw.XCenter, draw.YCenter), c.Center(), n.Text)
 }
 
-// vLine is a vertical line across the whole data area at X.
-type vLine struct {
-	X     float64
-	Style draw.LineStyle
+// rule is a line across the whole data area: vertical at x = At, or
+// horizontal at y = At. It is not drawn when At is outside the axis.
+type rule struct {
+	Vertical bool
+	At       float64
+	Style    draw.LineStyle
 }
+
+// vLine and hLine are the two rules.
+func vLine(x float64, style draw.LineStyle) rule { return rule{Vertical: true, At: x, Style: style} }
+func hLine(y float64, style draw.LineStyle) rule { return rule{At: y, Style: style} }
 
 // Plot implements plot.Plotter.
-func (v vLine) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, _ := p.Transforms(&c)
-	x := trX(v.X)
-	if x < c.Min.X || x > c.Max.X {
+func (r rule) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	if r.Vertical {
+		if x := trX(r.At); x >= c.Min.X && x <= c.Max.X {
+			c.StrokeLine2(r.Style, x, c.Min.Y, x, c.Max.Y)
+		}
 		return
 	}
-	c.StrokeLine2(v.Style, x, c.Min.Y, x, c.Max.Y)
-}
-
-// hLine is a horizontal line across the whole data area at Y.
-type hLine struct {
-	Y     float64
-	Style draw.LineStyle
-}
-
-// Plot implements plot.Plotter.
-func (h hLine) Plot(c draw.Canvas, p *plot.Plot) {
-	_, trY := p.Transforms(&c)
-	y := trY(h.Y)
-	if y < c.Min.Y || y > c.Max.Y {
-		return
+	if y := trY(r.At); y >= c.Min.Y && y <= c.Max.Y {
+		c.StrokeLine2(r.Style, c.Min.X, y, c.Max.X, y)
 	}
-	c.StrokeLine2(h.Style, c.Min.X, y, c.Max.X, y)
 }
 
 // callout labels a data point from the top of the data area: its text on

@@ -245,7 +245,7 @@ func successAxis(p *plot.Plot, minOK, thr float64) {
 	if thr > 0 {
 		lo = math.Min(lo, thr)
 		ls := lineStyle(colGrey, 1, true)
-		p.Add(hLine{Y: thr, Style: ls})
+		p.Add(hLine(thr, ls))
 		p.Legend.Add("threshold "+units.WholePct(thr), thumb{line: &ls})
 	}
 	pad := math.Max((100-lo)*0.15, 0.5)

@@ -61,7 +61,7 @@ func UtilizationChart(in Utilization) (*Chart, error) {
 		}
 	}
 	capLine := lineStyle(colText, 1, true)
-	p.Add(b, vLine{X: 100, Style: capLine})
+	p.Add(b, vLine(100, capLine))
 	p.X.Min, p.X.Max = 0, math.Max(100, maxOf(pcts...))*1.02
 	p.X.Tick.Marker = numTicks{}
 	if n > 0 {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/attrib"
+	"github.com/scalelab/scalelab/internal/buildinfo"
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
 	"github.com/scalelab/scalelab/scorecards"
@@ -307,35 +308,20 @@ func environment() scorecards.Environment {
 // commit returns the lab's VCS revision from the build, or from git.
 func commit() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
+		if rev, dirty := buildinfo.Revision(bi); rev != "" {
+			if dirty {
+				rev += "+dirty"
 			}
-		}
-		if rev != "" {
-			return shortRev(rev) + dirty
+			return rev
 		}
 	}
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
-	rev := shortRev(strings.TrimSpace(string(out)))
+	rev := buildinfo.Short(strings.TrimSpace(string(out)))
 	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
 		rev += "+dirty"
 	}
 	return rev
-}
-
-func shortRev(r string) string {
-	if len(r) > 12 {
-		return r[:12]
-	}
-	return r
 }

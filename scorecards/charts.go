@@ -110,11 +110,10 @@ func connectOf(v *view) charts.Connect {
 
 func timelineOf(v *view) charts.Timeline {
 	t := charts.Timeline{Label: label(v.card)}
-	l, ok := v.decisive()
+	st, ok := v.decisiveStep()
 	if !ok {
 		return t
 	}
-	st, _ := v.representative(l)
 	t.Clients = st.Clients
 	for _, s := range st.Timeline {
 		t.Seconds = append(t.Seconds, charts.Second{T: s.T, RPS: float64(s.RPS), Errors: float64(s.Errors), P99MS: float64(s.P99MS)})
@@ -124,11 +123,10 @@ func timelineOf(v *view) charts.Timeline {
 
 func utilizationOf(v *view) charts.Utilization {
 	u := charts.Utilization{Label: label(v.card)}
-	l, ok := v.decisive()
+	st, ok := v.decisiveStep()
 	if !ok {
 		return u
 	}
-	st, _ := v.representative(l)
 	u.Clients, u.Bottleneck = st.Clients, string(st.Verdict.Resource)
 	for _, r := range st.USE() {
 		used := 100 * r.Utilization

@@ -68,6 +68,15 @@ func (v *view) multiTrial() bool {
 	return false
 }
 
+// decisiveStep is the representative trial of the decisive level.
+func (v *view) decisiveStep() (Step, bool) {
+	l, ok := v.decisive()
+	if !ok {
+		return Step{}, false
+	}
+	return v.representative(l)
+}
+
 // decisive is the level that decides the phase: the breaking point, else
 // the first saturated level, else the last.
 func (v *view) decisive() (attrib.Level, bool) {

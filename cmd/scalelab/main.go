@@ -41,6 +41,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/scalelab/scalelab/internal/buildinfo"
 	"github.com/scalelab/scalelab/internal/suggest"
 )
 
@@ -217,19 +218,10 @@ func versionText(bi *debug.BuildInfo) string {
 	if version == "" {
 		version = "(devel)"
 	}
-	var commit, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			commit = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = ", modified"
-			}
-		}
-	}
-	if len(commit) > 12 {
-		commit = commit[:12]
+	commit, dirty := buildinfo.Revision(bi)
+	modified := ""
+	if dirty {
+		modified = ", modified"
 	}
 	if commit == "" {
 		commit = "unknown"
