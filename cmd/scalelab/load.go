@@ -19,6 +19,7 @@ import (
 
 	"github.com/scalelab/scalelab/driver"
 	"github.com/scalelab/scalelab/driver/threshold"
+	"github.com/scalelab/scalelab/internal/boundedread"
 	"github.com/scalelab/scalelab/units"
 )
 
@@ -178,18 +179,17 @@ func (o *loadOptions) readBody() error {
 	return nil
 }
 
-// readFileOrStdin reads at most limit bytes of the file name ("-": stdin).
+// readFileOrStdin reads the file name ("-": stdin), which must hold at
+// most limit bytes.
 func readFileOrStdin(name string, limit int64) ([]byte, error) {
-	r := io.Reader(os.Stdin)
 	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+		return boundedread.File(name, limit)
 	}
-	return io.ReadAll(io.LimitReader(r, limit))
+	data, err := io.ReadAll(io.LimitReader(os.Stdin, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("standard input: %w: more than %d bytes", boundedread.ErrTooLarge, limit)
+	}
+	return data, err
 }
 
 // readConfig replaces the load flags by the JSON configuration --config

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -91,18 +90,17 @@ func mergeFiles(files []string) (*driver.Summary, error) {
 	return m, nil
 }
 
+// maxSummaryBytes bounds a summary file merge reads; a shard's summary with
+// its per-second histograms is well under a megabyte a minute.
+const maxSummaryBytes = 256 << 20
+
 // readSummary decodes one summary file ("-": standard input), strictly.
 func readSummary(name string) (*driver.Summary, error) {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	data, err := readFileOrStdin(name, maxSummaryBytes)
+	if err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s driver.Summary
 	if err := dec.Decode(&s); err != nil {
