@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/scalelab/scalelab/internal/suggest"
 )
 
 // schemaField is one field a phase file can hold.
@@ -68,17 +70,14 @@ func nearestField(parent, name string) string {
 	if len(name) > maxName {
 		return ""
 	}
-	key := normalizeKey(name)
-	limit := 1
-	if len(key) >= 5 {
-		limit = 2
-	}
+	key := suggest.Normalize(name)
+	limit := suggest.Tolerance(key)
 	var best *schemaField
 	bestScore := 2*limit + 2
 	fields := schemaFields()
 	for i := range fields {
 		f := &fields[i]
-		d := editDistance(key, normalizeKey(f.name))
+		d := suggest.Distance(key, suggest.Normalize(f.name))
 		if d > limit {
 			continue
 		}
@@ -99,45 +98,4 @@ func nearestField(parent, name string) string {
 		return fmt.Sprintf("%q at the top level", best.name)
 	}
 	return fmt.Sprintf("%q under %q", best.name, best.parent)
-}
-
-// normalizeKey lower-cases a key and drops the separators people disagree
-// on: read-timeout, ReadTimeout and read_timeout are the same.
-func normalizeKey(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '_', '-', ' ', '.':
-			return -1
-		}
-		if r >= 'A' && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
-}
-
-// editDistance returns the optimal string alignment distance between a and
-// b: insertions, deletions, substitutions and swaps of adjacent bytes.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

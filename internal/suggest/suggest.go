@@ -13,25 +13,32 @@ func Nearest(name string, candidates []string) string {
 	if len(name) > maxName || name == "" {
 		return ""
 	}
-	key := normalize(name)
-	limit := 1
-	if len(key) >= 5 {
-		limit = 2
-	}
+	key := Normalize(name)
+	limit := Tolerance(key)
 	best, bestD := "", limit+1
 	for _, c := range candidates {
-		if d := Distance(key, normalize(c)); d < bestD {
+		if d := Distance(key, Normalize(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// normalize lower-cases s and drops the separators people disagree on.
-func normalize(s string) string {
+// Tolerance is how many edits still make a typo of the normalized name
+// key: one for names under 5 characters, two for longer ones.
+func Tolerance(key string) int {
+	if len(key) >= 5 {
+		return 2
+	}
+	return 1
+}
+
+// Normalize lower-cases s and drops the separators people disagree on:
+// read-timeout, ReadTimeout and read_timeout are the same.
+func Normalize(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
-		case '_', '-':
+		case '_', '-', ' ', '.':
 			return -1
 		}
 		if r >= 'A' && r <= 'Z' {
