@@ -19,6 +19,7 @@ func WriteText(w io.Writer, s *Summary) error {
 	fmt.Fprintf(&b, "%s load @ %s\n", duration, strings.Join(s.Targets, " "))
 	fmt.Fprintf(&b, "  %s%s, %s, %s, pipeline %s, %s\n", units.Clients(s.Clients), shardNote(s),
 		modeText(s), keepAliveText(s.KeepAlive), units.Int(s.Pipeline), units.Plural(s.Driver.Loops, "event loop", "event loops"))
+	writeH2Text(&b, s)
 	l := s.LatencyMS
 	fmt.Fprintf(&b, "  Latency  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
 		units.MS(l.P50), units.MS(l.P90), units.MS(l.P99), units.MS(l.P999), units.MS(l.Max), units.MS(l.Mean))

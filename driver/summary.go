@@ -76,6 +76,9 @@ const (
 //	                    it may run on, the event loops it ran and its RLIMIT_NOFILE
 //	histogram           base64 of the latency HdrHistogram (V2 compressed, µs)
 //	connect_histogram   base64 of the connect-time HdrHistogram (V2 compressed, µs)
+//	h2                  only with h2c (Config.H2C): clients are connections, each with
+//	                    up to h2.streams streams; stream limits, resets, GOAWAYs, flow
+//	                    control and client-side waits for a stream slot (see H2)
 type Summary struct {
 	Schema            string                       `json:"schema"`
 	Targets           []string                     `json:"targets"`
@@ -108,6 +111,7 @@ type Summary struct {
 	Driver            Usage                        `json:"driver"`
 	Histogram         string                       `json:"histogram"`
 	ConnectHistogram  string                       `json:"connect_histogram"`
+	H2                *H2                          `json:"h2,omitempty"`
 }
 
 // Latency holds response-time percentiles in milliseconds.
@@ -246,6 +250,9 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		if err := checkPart(i, p, parts[0]); err != nil {
 			return nil, err
 		}
+		if err := checkH2Part(i, p, parts[0]); err != nil {
+			return nil, err
+		}
 		t, err := tallyOf(p)
 		if err == nil {
 			err = total.add(t)
@@ -278,6 +285,9 @@ func Merge(parts ...*Summary) (*Summary, error) {
 	}
 	var err error
 	if out.Timeline, err = mergeTimelines(parts); err != nil {
+		return nil, err
+	}
+	if out.H2, err = mergeH2(parts); err != nil {
 		return nil, err
 	}
 	if err := total.fill(out); err != nil {
