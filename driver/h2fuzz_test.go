@@ -16,7 +16,9 @@ type recorder struct {
 	events []string
 }
 
-func (r *recorder) add(format string, args ...any) { r.events = append(r.events, fmt.Sprintf(format, args...)) }
+func (r *recorder) add(format string, args ...any) {
+	r.events = append(r.events, fmt.Sprintf(format, args...))
+}
 
 func (r *recorder) h2Answered(slot int32, status int) {
 	r.add("answered %d %d", r.h.stream(slot).id, status)
@@ -28,11 +30,13 @@ func (r *recorder) h2Failed(slot int32, cl class, s Stage, other string) {
 	}
 	r.add("failed %d %s %s", r.h.stream(slot).id, name, s)
 }
-func (r *recorder) h2Unprocessed(slot int32)                { r.add("unprocessed %d", r.h.stream(slot).id) }
-func (r *recorder) h2Reset(slot int32, code http2.ErrCode) { r.add("reset %d %s", r.h.stream(slot).id, code) }
-func (r *recorder) h2Settings(maxStreams uint32)           { r.add("settings %d", maxStreams) }
-func (r *recorder) h2GoAway(code http2.ErrCode)            { r.add("goaway %s", code) }
-func (r *recorder) h2Blocked(since int64)                  { r.add("blocked %d", since) }
+func (r *recorder) h2Unprocessed(slot int32) { r.add("unprocessed %d", r.h.stream(slot).id) }
+func (r *recorder) h2Reset(slot int32, code http2.ErrCode) {
+	r.add("reset %d %s", r.h.stream(slot).id, code)
+}
+func (r *recorder) h2Settings(maxStreams uint32) { r.add("settings %d", maxStreams) }
+func (r *recorder) h2GoAway(code http2.ErrCode)  { r.add("goaway %s", code) }
+func (r *recorder) h2Blocked(since int64)        { r.add("blocked %d", since) }
 
 // serverFrames builds the bytes of a server's frames with the Framer.
 func serverFrames(write func(fr *http2.Framer, enc *hpack.Encoder, block *bytes.Buffer)) []byte {
