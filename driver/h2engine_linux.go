@@ -102,18 +102,18 @@ func (h *h2loop) settle(ci int32, before int, now int64) {
 	if s := h.conns[ci]; s != nil && h.l.conns[ci].state == stConnected {
 		after = s.inflight
 	}
+	p := h.l.p
+	if now >= p.measureStart {
+		h.st.inflightMax = max(h.st.inflightMax, after)
+	}
 	if after == before {
 		return
 	}
-	p := h.l.p
 	if from := max(h.openAt, p.measureStart); now > from {
 		h.st.streamNS += float64(h.open) * float64(now-from)
 	}
 	h.openAt = max(h.openAt, now)
 	h.open += after - before
-	if now >= p.measureStart {
-		h.st.inflightMax = max(h.st.inflightMax, after)
-	}
 }
 
 // connected finishes a connect: the session starts with the client

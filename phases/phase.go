@@ -4,8 +4,8 @@
 //
 // A phase file is YAML with schema scalelab/phase/v1. Decoding is strict:
 // unknown or mistyped fields and impossible values are errors that name the
-// file, the line and the field. The default ladder (01-*.yaml … 09-*.yaml) is
-// embedded in the binary; any other file can be loaded from a path.
+// file, the line and the field. The default ladder (NN-*.yaml) is embedded
+// in the binary; any other file can be loaded from a path.
 //
 // The package is pure data and file I/O: it applies no limit and starts no
 // process. The runner does that.
@@ -114,6 +114,12 @@ type Server struct {
 	// AcceptStallEvery (pool only): a pause while connects keep arriving.
 	AcceptStall      Duration `yaml:"accept_stall,omitempty"`
 	AcceptStallEvery Duration `yaml:"accept_stall_every,omitempty"`
+	// H2C serves HTTP/2 over cleartext TCP (prior knowledge) beside
+	// HTTP/1.1 (nethttp only); MaxStreams is the
+	// SETTINGS_MAX_CONCURRENT_STREAMS it announces (0: the library's
+	// default, 250 for net/http; needs h2c).
+	H2C        bool `yaml:"h2c,omitempty"`
+	MaxStreams int  `yaml:"max_streams,omitempty"`
 }
 
 // Limits are the OS limits applied inside the phase's network namespace and
@@ -140,6 +146,11 @@ type Driver struct {
 	Rate              int      `yaml:"rate,omitempty"`                // 0: closed loop; > 0: open loop at this many requests/s
 	Pipeline          int      `yaml:"pipeline"`                      // requests in flight per connection
 	Targets           []string `yaml:"targets,omitempty"`             // host:port list; empty: the server's listeners
+	// H2C speaks HTTP/2 with prior knowledge: sweep.clients are then
+	// connections, each with up to Streams requests in flight as streams
+	// (default 1; the server's max_streams caps them).
+	H2C     bool `yaml:"h2c,omitempty"`
+	Streams int  `yaml:"streams,omitempty"`
 }
 
 // Sweep lists the client counts to run, each Trials times.

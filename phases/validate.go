@@ -201,6 +201,7 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	c.driver(&p.Driver)
 	c.sweep(&p.Sweep)
 	c.checkDriver(p)
+	c.checkServer(p)
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
 		c.errf("success_threshold", "must be above 0 and at most 1, got %v", p.SuccessThreshold)
