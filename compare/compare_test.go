@@ -337,15 +337,19 @@ func TestCompareSettings(t *testing.T) {
 		"sweep.clients":        "10, 50, 200",
 		"success_threshold":    "0.99",
 		"limits.driver_nofile": "20,000",
+		"server.h2c":           "false",
+		"server.max_streams":   "unset",
+		"driver.h2c":           "false",
+		"driver.streams":       "unset",
 	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	// server 11, driver 11, limits 6, sweep 2, success_threshold 1.
-	if len(got) != 31 {
-		t.Errorf("%d settings, want 31 (every leaf of the configuration)", len(got))
+	// server 13, driver 13, limits 6, sweep 2, success_threshold 1.
+	if len(got) != 35 {
+		t.Errorf("%d settings, want 35 (every leaf of the configuration)", len(got))
 	}
 }
 
