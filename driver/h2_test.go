@@ -120,13 +120,15 @@ func TestH2CNetHTTP(t *testing.T) {
 // (the limit is assumed to be 100 until then). net/http refuses the 20
 // beyond the limit with REFUSED_STREAM, as its SETTINGS are not yet
 // acknowledged (the race); from then on the driver keeps 10 open and the
-// other requests wait at the client for a slot.
+// other requests wait at the client for a slot. Each answer takes 100 ms,
+// so the first 10 streams are still open when the other 20 arrive, even
+// on a busy machine.
 func TestH2CServerStreamLimit(t *testing.T) {
 	race.Skip(t)
 	t.Parallel()
 	url, st := startNetHTTPH2C(t, 10)
-	s := runTimed(t, Config{Targets: []string{url + "/sleep?ms=20"}, H2C: true, Clients: 2, Streams: 30,
-		Duration: 800 * time.Millisecond, Timeout: 2 * time.Second})
+	s := runTimed(t, Config{Targets: []string{url + "/sleep?ms=100"}, H2C: true, Clients: 2, Streams: 30,
+		Duration: time.Second, Timeout: 2 * time.Second})
 	onlyClass(t, s, ClassH2RefusedStream)
 	h := s.H2
 	if s.Errors[ClassH2RefusedStream] != 40 || h.RSTStream["REFUSED_STREAM"] != 40 {
@@ -138,14 +140,16 @@ func TestH2CServerStreamLimit(t *testing.T) {
 	if h.ServerMaxStreams != 10 || h.StreamsLimit != 10 || h.StreamsInFlightMax != 30 {
 		t.Errorf("server max %d limit %d in flight max %d, want 10 10 30 (the first burst)", h.ServerMaxStreams, h.StreamsLimit, h.StreamsInFlightMax)
 	}
-	if h.StreamWaited == 0 || h.StreamWaitMS.P50 < 20 {
+	if h.StreamWaited == 0 || h.StreamWaitMS.P50 < 100 {
 		t.Errorf("%d requests waited for a slot, p50 %.3f ms; want 20 of 30 users waiting about two answers' time", h.StreamWaited, h.StreamWaitMS.P50)
 	}
-	if h.StreamsInFlightMean < 8 || h.StreamsInFlightMean > 11 {
+	// about 10, the server's limit; the first burst of 30 counts until
+	// its resets arrive, which takes longer on a busy machine
+	if h.StreamsInFlightMean < 8 || h.StreamsInFlightMean > 14 {
 		t.Errorf("mean streams in flight %.2f, want about 10 (the server's limit)", h.StreamsInFlightMean)
 	}
-	if s.OK == 0 || s.LatencyMS.P50 < 40 {
-		t.Errorf("ok %d p50 %.1f ms: latency must include the wait for a slot (30 users, 10 slots, 20 ms)", s.OK, s.LatencyMS.P50)
+	if s.OK == 0 || s.LatencyMS.P50 < 200 {
+		t.Errorf("ok %d p50 %.1f ms: latency must include the wait for a slot (30 users, 10 slots, 100 ms)", s.OK, s.LatencyMS.P50)
 	}
 }
 
@@ -161,7 +165,7 @@ func TestH2CMisbehavingServers(t *testing.T) {
 		cfg   Config
 		check func(t *testing.T, s *Summary, srv *h2TestServer)
 	}{
-		{name: "refuses beyond its limit", b: h2Behaviour{maxStreams: 2, enforce: 2, resetCode: http2.ErrCodeRefusedStream, delay: 30 * time.Millisecond},
+		{name: "refuses beyond its limit", b: h2Behaviour{maxStreams: 2, enforce: 2, resetCode: http2.ErrCodeRefusedStream, delay: 100 * time.Millisecond},
 			cfg: Config{Clients: 1, Streams: 8},
 			check: func(t *testing.T, s *Summary, srv *h2TestServer) {
 				// the first burst of 8 before the driver read the limit of 2
@@ -190,8 +194,9 @@ func TestH2CMisbehavingServers(t *testing.T) {
 				if s.H2.GoAway == 0 || s.H2.GoAwayCodes["NO_ERROR"] != s.H2.GoAway || s.H2.Retried == 0 {
 					t.Errorf("goaway %d (%v) retried %d", s.H2.GoAway, s.H2.GoAwayCodes, s.H2.Retried)
 				}
-				if s.ConnectsOK <= s.H2.GoAway {
-					t.Errorf("%d connects for %d GOAWAYs: each GOAWAY needs a new connection", s.ConnectsOK, s.H2.GoAway)
+				// every connection but each client's last is ended by one GOAWAY
+				if s.ConnectsOK < s.H2.GoAway || s.ConnectsOK > s.H2.GoAway+2 {
+					t.Errorf("%d connects for %d GOAWAYs and 2 clients: each GOAWAY needs a new connection", s.ConnectsOK, s.H2.GoAway)
 				}
 				if served := uint64(srv.answered.Load()); served < s.OK {
 					t.Errorf("server answered %d, driver counted %d ok", served, s.OK)

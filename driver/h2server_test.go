@@ -37,7 +37,7 @@ type h2TestServer struct {
 	b        h2Behaviour
 	ln       net.Listener
 	streams  atomic.Int64 // HEADERS that opened a stream
-	answered atomic.Int64
+	answered atomic.Int64 // answers written or being written
 	refused  atomic.Int64
 	bodies   atomic.Int64 // request body bytes received
 	wg       sync.WaitGroup
@@ -239,6 +239,7 @@ func (sc *h2ServerConn) answer(id uint32) {
 // send writes the answer and closes the stream (mu held); a draining
 // connection closes after its last answer.
 func (sc *h2ServerConn) send(id uint32) {
+	sc.s.answered.Add(1) // before the write: the driver may count the answer before this goroutine runs on
 	sc.encBuf.Reset()
 	_ = sc.enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
 	_ = sc.enc.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.Itoa(2)})
@@ -247,9 +248,6 @@ func (sc *h2ServerConn) send(id uint32) {
 		err = sc.fr.WriteData(id, true, []byte("ok"))
 	}
 	delete(sc.open, id)
-	if err == nil {
-		sc.s.answered.Add(1)
-	}
 	if sc.drain && len(sc.open) == 0 {
 		// Done: shut the sending side; the read loop sees the driver's
 		// close (closing with unread bytes would reset the connection
