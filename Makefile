@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver bench-h2 clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -72,6 +72,9 @@ anchors: build ## benchmark: wrk against nginx and every variant (installs wrk, 
 
 bench-driver: build ## benchmark: wrk vs scalelab load, 100 and 10,000 connections (installs wrk, nginx)
 	scripts/bench-driver.sh
+
+bench-h2: build ## benchmark: h2load vs scalelab load over h2c, paired rounds against the nethttp h2c variant and nginx (installs nghttp2-client, nginx-light)
+	scripts/bench-h2.sh
 
 clean: ## remove bin/ (results/ stays)
 	rm -rf bin

@@ -338,6 +338,10 @@ func TestCompareSettings(t *testing.T) {
 		"sweep.clients":        "10, 50, 200",
 		"success_threshold":    "0.99",
 		"limits.driver_nofile": "20,000",
+		"server.h2c":           "false",
+		"server.max_streams":   "unset",
+		"driver.h2c":           "false",
+		"driver.streams":       "unset",
 	}
 	for k, v := range want {
 		if got[k] != v {

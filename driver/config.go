@@ -25,6 +25,9 @@ const (
 	MaxClients            = 1 << 20
 	MinTimeout            = time.Millisecond // shortest timeout or connect timeout accepted
 	MaxNamespaceMark      = 200              // longest NamespaceMark in bytes
+	DefaultStreams        = 1                // streams per connection with H2C
+	MaxStreams            = 1 << 16          // most streams per connection with H2C
+	MaxConcurrency        = MaxClients       // most requests in flight: clients × streams (or × pipeline)
 )
 
 // Config describes one load run. The zero value of each field means its
@@ -128,6 +131,17 @@ type Config struct {
 	// can be told from those of another (Merge refuses to mix them). Empty:
 	// none (the CLI makes a random one).
 	RunID string `json:"run_id,omitempty"`
+
+	// H2C speaks HTTP/2 over cleartext TCP with prior knowledge (RFC 9113
+	// §3.3: the connection preface first, no Upgrade). Clients are then
+	// connections, each carrying up to Streams requests at once.
+	H2C bool `json:"h2c"`
+
+	// Streams is the number of requests each connection keeps in flight
+	// with H2C, one per stream (default 1; h2load's -m). The server's
+	// SETTINGS_MAX_CONCURRENT_STREAMS caps it: the requests beyond wait at
+	// the client for a free stream slot (Summary.H2 counts them).
+	Streams int `json:"streams"`
 }
 
 // Shard is the slice Index of Count equal slices of the clients (Index
@@ -226,6 +240,7 @@ func (c Config) Validate() error {
 		bad("pipeline", "pipelining needs keep-alive (without it each connection carries one request)")
 	}
 	c.validateShard(bad)
+	c.validateH2(bad)
 	if c.Loops < 0 {
 		bad("loops", "must not be negative, got %d", c.Loops)
 	}
@@ -271,6 +286,28 @@ func (c Config) validateShard(bad func(field, format string, args ...any)) {
 	}
 }
 
+// validateH2 checks the HTTP/2 fields: streams belong to h2c, and h2c
+// has no use for HTTP/1.1's pipelining or for connections that close.
+func (c Config) validateH2(bad func(field, format string, args ...any)) {
+	switch {
+	case c.Streams < 0 || c.Streams > MaxStreams:
+		bad("streams", "%d is out of range 1..%d (0: default %d)", c.Streams, MaxStreams, DefaultStreams)
+	case c.Streams > 1 && !c.H2C:
+		bad("streams", "%d streams per connection need h2c (streams are HTTP/2's; HTTP/1.1 has pipeline)", c.Streams)
+	case c.H2C && c.Clients > 0 && c.Clients <= MaxClients && c.Clients*max(c.Streams, 1) > MaxConcurrency:
+		bad("streams", "%d connections × %d streams is more than the %d requests in flight allowed", c.Clients, c.Streams, MaxConcurrency)
+	}
+	if !c.H2C {
+		return
+	}
+	if c.Pipeline > 1 {
+		bad("pipeline", "pipelining is HTTP/1.1's; with h2c, requests share a connection as streams (set streams)")
+	}
+	if c.DisableKeepAlive {
+		bad("h2c", "an HTTP/2 connection carries many requests; h2c cannot run without keep-alive")
+	}
+}
+
 // withDefaults validates c and returns it with defaults filled in.
 func (c Config) withDefaults() (Config, error) {
 	if err := c.Validate(); err != nil {
@@ -296,6 +333,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Shard.Count == 0 {
 		c.Shard = Shard{Index: 0, Count: 1}
+	}
+	if c.Streams == 0 {
+		c.Streams = DefaultStreams
 	}
 	return c, nil
 }

@@ -100,6 +100,7 @@ type loop struct {
 	active    int
 	st        loopStats
 	noPwait   bool
+	h2        *h2loop // the HTTP/2 half (Config.H2C); nil: HTTP/1.1
 	// current timeline second
 	sec           int64
 	secEnd        int64
@@ -241,6 +242,10 @@ func (l *loop) wait(d int64) (int, error) {
 
 // wakeUp runs a client whose timer fired.
 func (l *loop) wakeUp(ci int32, now int64) {
+	if l.h2 != nil {
+		l.h2.wakeUp(ci, now)
+		return
+	}
 	c := &l.conns[ci]
 	switch c.state {
 	case stIdle:
@@ -369,6 +374,10 @@ var errConnectTimeout = errors.New("connect timeout")
 
 // handle processes the epoll events of one connection.
 func (l *loop) handle(ci int32, events uint32, now int64) {
+	if l.h2 != nil {
+		l.h2.handle(ci, events, now)
+		return
+	}
 	c := &l.conns[ci]
 	switch c.state {
 	case stConnecting:
@@ -730,6 +739,10 @@ func (l *loop) failOther(s Stage, name string, at, now int64) {
 // few times per timeout costs O(connections) time and no memory, where a
 // deadline queue would hold one entry per request issued within a timeout.
 func (l *loop) sweep(now int64) {
+	if l.h2 != nil {
+		l.h2.sweep(now)
+		return
+	}
 	for i := range l.conns {
 		c := &l.conns[i]
 		switch c.state {
@@ -771,6 +784,10 @@ func (l *loop) flushSecond(now int64) {
 
 // finish counts unfinished requests and closes every connection.
 func (l *loop) finish(now int64) {
+	if l.h2 != nil {
+		l.h2.finish(now)
+		return
+	}
 	for i := range l.conns {
 		c := &l.conns[i]
 		if !c.served {

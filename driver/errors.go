@@ -46,6 +46,13 @@ const (
 	ClassBadResponse     = "bad_response"        // unparsable bytes
 	ClassHTTP4xx         = "http_4xx"
 	ClassHTTP5xx         = "http_5xx"
+
+	// HTTP/2 (Config.H2C): a stream the server reset, or a connection it
+	// ended, is classed by what the server said.
+	ClassH2RefusedStream = "h2_refused_stream" // RST_STREAM(REFUSED_STREAM): not processed, the server's stream limit (or its race)
+	ClassH2GoAway        = "h2_goaway"         // lost to a GOAWAY: above its last stream id without a clean shutdown, or unanswered when the connection closed after it
+	ClassH2Protocol      = "h2_protocol_error" // RST_STREAM(PROTOCOL_ERROR), or the connection broke HTTP/2's rules (either side)
+	ClassH2FlowControl   = "h2_flow_control"   // the request body waited for flow-control window until the timeout, or FLOW_CONTROL_ERROR
 )
 
 const (
@@ -59,12 +66,17 @@ const (
 	cBadResponse
 	cHTTP4xx
 	cHTTP5xx
+	cH2Refused
+	cH2GoAway
+	cH2Protocol
+	cH2FlowControl
 	numClasses
 )
 
 var classNames = [numClasses]string{
 	ClassConnectRefused, ClassConnectTimeout, ClassAddrUnavailable, ClassTooManyFiles,
 	ClassReset, ClassEOF, ClassReadTimeout, ClassBadResponse, ClassHTTP4xx, ClassHTTP5xx,
+	ClassH2RefusedStream, ClassH2GoAway, ClassH2Protocol, ClassH2FlowControl,
 }
 
 // otherClass names an error outside the fixed classes so that its errno and

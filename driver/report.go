@@ -31,6 +31,7 @@ func WriteTextOptions(w io.Writer, s *Summary, o TextOptions) error {
 	fmt.Fprintf(&b, "%s load @ %s\n", duration, strings.Join(s.Targets, " "))
 	fmt.Fprintf(&b, "  %s%s, %s, %s, pipeline %s, %s%s\n", units.Clients(s.Clients), shardNote(s),
 		modeText(s), keepAliveText(s.KeepAlive), units.Int(s.Pipeline), units.Plural(s.Driver.Loops, "event loop", "event loops"), requestNote(s))
+	writeH2Text(&b, s)
 	writeLatency(&b, s)
 	cn := s.ConnectMS
 	connects := "(" + units.Int(s.ConnectsOK) + " of " + units.Int(s.ConnectsAttempted) + " connects ok)"

@@ -85,6 +85,9 @@ func prepare(c Config, p *plan) (*execution, error) {
 			}
 			return nil, err
 		}
+		if c.H2C {
+			l.h2 = newH2Loop(l, c)
+		}
 		r.loops[j] = l
 	}
 	return r, nil
@@ -187,6 +190,9 @@ func (r *execution) summarize(t *tally) (*Summary, error) {
 		s.Driver.RSSPeakMB = math.Round(peak*10) / 10
 	}
 	if err := t.fill(s); err != nil {
+		return nil, err
+	}
+	if s.H2, err = r.h2Summary(durationS); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -99,6 +99,9 @@ const (
 //	thresholds          [{threshold, metric, measured, passed}] when thresholds were
 //	                    checked (scalelab load --threshold); measured is in the
 //	                    metric's unit (percent, ms, per second), null when not measured
+//	h2                  only with h2c (Config.H2C): clients are connections, each with
+//	                    up to h2.streams streams; stream limits, resets, GOAWAYs, flow
+//	                    control and client-side waits for a stream slot (see H2)
 type Summary struct {
 	Schema            string                       `json:"schema"`
 	RunID             string                       `json:"run_id"`
@@ -144,6 +147,7 @@ type Summary struct {
 	ConnectHistogram  string                       `json:"connect_histogram"`
 	ServiceHistogram  string                       `json:"service_histogram,omitempty"`
 	Thresholds        []threshold.Result           `json:"thresholds,omitempty"`
+	H2                *H2                          `json:"h2,omitempty"`
 }
 
 // Latency holds response-time percentiles in milliseconds: the spectrum
@@ -329,6 +333,9 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		if err := checkPart(i, p, parts[0]); err != nil {
 			return nil, err
 		}
+		if err := checkH2Part(i, p, parts[0]); err != nil {
+			return nil, err
+		}
 		t, err := tallyOf(p)
 		if err == nil {
 			err = total.add(t)
@@ -361,6 +368,9 @@ func Merge(parts ...*Summary) (*Summary, error) {
 	}
 	var err error
 	if out.Timeline, err = mergeTimelines(parts); err != nil {
+		return nil, err
+	}
+	if out.H2, err = mergeH2(parts); err != nil {
 		return nil, err
 	}
 	if err := total.fill(out); err != nil {

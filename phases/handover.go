@@ -40,6 +40,8 @@ func (p *Phase) DriverConfig(clients int, addrs []string) driver.Config {
 		Method:            d.Method,
 		Headers:           d.Headers,
 		Body:              d.Body,
+		H2C:               d.H2C,
+		Streams:           d.Streams,
 	}
 }
 
@@ -65,6 +67,7 @@ func (p *Phase) ServerSpec(addr, stats string) servers.Spec {
 		c.MaxHeaderBytes = sv.MaxHeaderBytes
 	}
 	c.AcceptStall, c.AcceptStallEvery = sv.AcceptStall.D(), sv.AcceptStallEvery.D()
+	c.H2C, c.MaxStreams = sv.H2C, sv.MaxStreams
 	return servers.Spec{Variant: string(sv.Variant), Config: c, Stats: stats}
 }
 
@@ -74,6 +77,35 @@ var driverFields = map[string]string{
 	"requests_per_client": "driver.requests_per_client", "rate": "driver.rate", "pipeline": "driver.pipeline",
 	"ramp": "driver.ramp", "warmup": "driver.warmup", "timeout": "driver.timeout", "connect_timeout": "driver.connect_timeout",
 	"method": "driver.method", "headers": "driver.headers", "body": "driver.body",
+	"h2c": "driver.h2c", "streams": "driver.streams",
+}
+
+// serverFields maps the servers' HTTP/2 knobs to the phase file's fields.
+var serverFields = map[string]string{"h2c": "server.h2c", "max_streams": "server.max_streams"}
+
+// checkServer lets the servers check the HTTP/2 knobs (their ranges, and
+// whether the variant speaks h2c), and checks that a driver speaking h2c
+// to the phase's own server finds it serving h2c.
+func (c *checker) checkServer(p *Phase) {
+	sv := p.Server
+	if sv.Variant.Known() {
+		cfg := servers.DefaultConfig()
+		cfg.Addr = net.JoinHostPort("127.0.0.1", "8080")
+		cfg.H2C, cfg.MaxStreams = sv.H2C, sv.MaxStreams
+		err := cfg.Validate()
+		if err == nil {
+			err = cfg.CheckVariant(string(sv.Variant))
+		}
+		var ce *servers.ConfigError
+		if errors.As(err, &ce) {
+			if path, ok := serverFields[ce.Field]; ok && !c.reported(path) {
+				c.errf(path, "%s", ce.Msg)
+			}
+		}
+	}
+	if p.Driver.H2C && !sv.H2C && len(p.Driver.Targets) == 0 && !c.reported("server.h2c") {
+		c.errf("driver.h2c", "the driver speaks h2c but the server does not serve it: set server.h2c: true (variant nethttp)")
+	}
 }
 
 // checkDriver lets the driver check the configuration the phase gives it at

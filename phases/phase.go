@@ -4,8 +4,8 @@
 //
 // A phase file is YAML with schema scalelab/phase/v1. Decoding is strict:
 // unknown or mistyped fields and impossible values are errors that name the
-// file, the line and the field. The default ladder (01-*.yaml … 09-*.yaml) is
-// embedded in the binary; any other file can be loaded from a path.
+// file, the line and the field. The default ladder (NN-*.yaml) is embedded
+// in the binary; any other file can be loaded from a path.
 //
 // The package is pure data and file I/O: it applies no limit and starts no
 // process. The runner does that.
@@ -121,6 +121,12 @@ type Server struct {
 	// AcceptStallEvery (pool only): a pause while connects keep arriving.
 	AcceptStall      Duration `yaml:"accept_stall,omitempty"`
 	AcceptStallEvery Duration `yaml:"accept_stall_every,omitempty"`
+	// H2C serves HTTP/2 over cleartext TCP (prior knowledge) beside
+	// HTTP/1.1 (nethttp only); MaxStreams is the
+	// SETTINGS_MAX_CONCURRENT_STREAMS it announces (0: the library's
+	// default, 250 for net/http; needs h2c).
+	H2C        bool `yaml:"h2c,omitempty"`
+	MaxStreams int  `yaml:"max_streams,omitempty"`
 }
 
 // Limits are the OS limits applied inside the phase's network namespace and
@@ -155,6 +161,11 @@ type Driver struct {
 	Method            string   `yaml:"method,omitempty"`              // request method (default GET)
 	Headers           []string `yaml:"headers,omitempty"`             // extra request headers, "Name: value"
 	Body              string   `yaml:"body,omitempty"`                // request body, sent with its Content-Length
+	// H2C speaks HTTP/2 with prior knowledge: sweep.clients are then
+	// connections, each with up to Streams requests in flight as streams
+	// (default 1; the server's max_streams caps them).
+	H2C     bool `yaml:"h2c,omitempty"`
+	Streams int  `yaml:"streams,omitempty"`
 }
 
 // Verify asks the runner to prove the phase's verdict by intervention:

@@ -280,7 +280,11 @@ var ladderWant = []struct {
 	{VariantGnet, attrib.CPU, []int{50, 200, 1000, 3000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
 	{VariantGnet, attrib.CPU, []int{1000, 5000, 10000}, true, true, 0, 0, 20000, PortRange{50000, 54999}, 1},
 	{VariantGnet, attrib.Client, []int{10, 100, 1000}, true, true, 0, 0, 20000, PortRange{1024, 65535}, 1},
+	{VariantNetHTTP, attrib.CPU, []int{10, 50, 100}, true, true, 0, 0, 1024, PortRange{32768, 60999}, 0},
 }
+
+// ladderNumbers are the numbers of the builtin phases, in ladder order.
+var ladderNumbers = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 
 func TestLadder(t *testing.T) {
 	ladder, err := Ladder()
@@ -293,7 +297,7 @@ func TestLadder(t *testing.T) {
 	for i, p := range ladder {
 		w := ladderWant[i]
 		t.Run(p.Name, func(t *testing.T) {
-			if p.Number != i+1 || p.Source != BuiltinSource(i+1) {
+			if p.Number != ladderNumbers[i] || p.Source != BuiltinSource(ladderNumbers[i]) {
 				t.Errorf("phase %d: number %d source %q", i+1, p.Number, p.Source)
 			}
 			if p.Server.Variant != w.variant || p.Hypothesis.Limit != w.limit {
@@ -328,6 +332,11 @@ func TestLadder(t *testing.T) {
 	}
 	if p := ladder[4]; p.Server.Backlog != p.Limits.SoMaxConn || p.Driver.Ramp != 0 {
 		t.Errorf("phase 5 needs a burst against one small queue: backlog %d somaxconn %d ramp %v", p.Server.Backlog, p.Limits.SoMaxConn, p.Driver.Ramp)
+	}
+	if p := ladder[10]; !p.Server.H2C || !p.Driver.H2C || p.Sweep.Clients[len(p.Sweep.Clients)-1]*p.Driver.Streams != 10000 ||
+		p.Limits.NoFile != 1024 || p.Server.MaxStreams < p.Driver.Streams {
+		t.Errorf("phase 11 must carry 10,000 requests as h2c streams under nofile 1024: h2c %v/%v, %v connections x %d streams, nofile %d, max_streams %d",
+			p.Server.H2C, p.Driver.H2C, p.Sweep.Clients, p.Driver.Streams, p.Limits.NoFile, p.Server.MaxStreams)
 	}
 	if p := ladder[8]; p.Server.Listeners < 2 || p.Limits.DriverNoFile < 10000 {
 		t.Errorf("phase 9 listeners %d driver_nofile %d", p.Server.Listeners, p.Limits.DriverNoFile)

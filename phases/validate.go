@@ -210,6 +210,7 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	default:
 		c.errf("verify.port", "%q: want tw_reuse or range", p.Verify.Port)
 	}
+	c.checkServer(p)
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
 		c.errf("success_threshold", "must be above 0 and at most 1, got %v", p.SuccessThreshold)

@@ -8,7 +8,9 @@ package servers
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,7 +23,13 @@ const (
 	DefaultListeners      = 1
 	DefaultReadTimeout    = 30 * time.Second
 	DefaultMaxHeaderBytes = 8 << 10
+	// MaxMaxStreams bounds MaxStreams.
+	MaxMaxStreams = 1 << 20
 )
+
+// H2CVariants names the variants that serve h2c (Config.H2C); the others
+// speak HTTP/1.1 only and refuse the knob.
+var H2CVariants = []string{"nethttp"}
 
 // Config is the set of knobs shared by all variants. A variant that has no
 // use for a knob (workers for gnet, say) ignores it and says so in its doc.
@@ -58,6 +66,15 @@ type Config struct {
 	// the kernel's accept queue, while workers and CPU have room to spare.
 	AcceptStall      time.Duration `json:"accept_stall,omitempty"`
 	AcceptStallEvery time.Duration `json:"accept_stall_every,omitempty"`
+	// H2C serves HTTP/2 over cleartext TCP to clients that open with the
+	// HTTP/2 connection preface (prior knowledge, RFC 9113 §3.3; no
+	// Upgrade), beside HTTP/1.1 on the same listeners. Only the variants
+	// in H2CVariants serve it.
+	H2C bool `json:"h2c,omitempty"`
+	// MaxStreams is the SETTINGS_MAX_CONCURRENT_STREAMS the server
+	// announces on each h2c connection: streams a client may have open at
+	// once (0: the library's default, 250 for net/http). Needs H2C.
+	MaxStreams int `json:"max_streams,omitempty"`
 }
 
 // DefaultConfig returns the knobs with their default values.
@@ -114,6 +131,20 @@ func (c Config) Validate() error {
 		return configErr("accept_stall", "must not be negative")
 	case c.AcceptStall > 0 && c.AcceptStallEvery <= c.AcceptStall:
 		return configErr("accept_stall_every", "must be longer than accept_stall (%v), got %v", c.AcceptStall, c.AcceptStallEvery)
+	case c.MaxStreams < 0 || c.MaxStreams > MaxMaxStreams:
+		return configErr("max_streams", "must be 0..%d (0: the library's default), not %d", MaxMaxStreams, c.MaxStreams)
+	case c.MaxStreams > 0 && !c.H2C:
+		return configErr("max_streams", "is HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS; it needs h2c")
+	}
+	return nil
+}
+
+// CheckVariant reports, as a *ConfigError on "h2c", knobs the named
+// variant cannot honour: h2c from a variant that speaks HTTP/1.1 only.
+func (c Config) CheckVariant(variant string) error {
+	if c.H2C && !slices.Contains(H2CVariants, variant) {
+		return configErr("h2c", "the %s variant speaks HTTP/1.1 only; h2c (HTTP/2 over cleartext TCP) is served by %s",
+			variant, strings.Join(H2CVariants, ", "))
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ func TestConfigValidate(t *testing.T) {
 		{"listeners past 65535", func(c *Config) { c.Addr = "127.0.0.1:65535"; c.Listeners = 2 }, "listeners", "listeners: 2 ports from port 65535 run past 65535"},
 		{"read timeout", func(c *Config) { c.ReadTimeout = -time.Second }, "read_timeout", "read_timeout: must not be negative"},
 		{"max header bytes", func(c *Config) { c.MaxHeaderBytes = 255 }, "max_header_bytes", "max_header_bytes: must be at least 256"},
+		{"h2c with max streams", func(c *Config) { c.H2C, c.MaxStreams = true, 100 }, "", ""},
+		{"max streams negative", func(c *Config) { c.H2C, c.MaxStreams = true, -1 }, "max_streams", "max_streams: must be 0..1048576 (0: the library's default), not -1"},
+		{"max streams without h2c", func(c *Config) { c.MaxStreams = 10 }, "max_streams", "max_streams: is HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS; it needs h2c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

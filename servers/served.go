@@ -103,13 +103,17 @@ func (s *Served) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// CheckNew checks what a Factory is given: knobs that validate and
-// statistics to report to. Errors name the variant.
+// CheckNew checks what a Factory is given: knobs that validate, that the
+// variant can honour (Config.CheckVariant), and statistics to report to.
+// Errors name the variant.
 func CheckNew(variant string, cfg Config, st *Stats) error {
 	if st == nil {
 		return fmt.Errorf("%s: %w", variant, errNilStats)
 	}
 	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", variant, err)
+	}
+	if err := cfg.CheckVariant(variant); err != nil {
 		return fmt.Errorf("%s: %w", variant, err)
 	}
 	return nil

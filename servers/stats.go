@@ -2,6 +2,7 @@ package servers
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"strconv"
 	"sync"
@@ -48,6 +49,11 @@ type Stats struct {
 
 	handler   latencyHist
 	queueWait latencyHist
+
+	// HTTP/2 (Config.H2C)
+	streamsOpened, streamsRefused atomic.Uint64
+	h2Mu                          sync.Mutex
+	h2Errors                      map[string]uint64
 }
 
 // NewStats returns zeroed statistics.
@@ -55,6 +61,7 @@ func NewStats() *Stats {
 	return &Stats{
 		started:   time.Now(),
 		acceptErr: make(map[string]uint64),
+		h2Errors:  make(map[string]uint64),
 		handler:   newLatencyHist(),
 		queueWait: newLatencyHist(),
 	}
@@ -137,6 +144,22 @@ func (s *Stats) Served(status int, d time.Duration) {
 // because the client had gone (see ClientGone): work done for requests
 // nobody waits for any more. They are not counted as served.
 func (s *Stats) Abandoned(n int) { s.abandoned.Add(uint64(n)) }
+
+// StreamOpened counts one HTTP/2 stream the server took on (its request
+// reached the handler).
+func (s *Stats) StreamOpened() { s.streamsOpened.Add(1) }
+
+// StreamRefused counts one HTTP/2 stream the server reset because it
+// would have exceeded its SETTINGS_MAX_CONCURRENT_STREAMS.
+func (s *Stats) StreamRefused() { s.streamsRefused.Add(1) }
+
+// H2Error counts one HTTP/2 protocol event by the library's name for it
+// ("stream_REFUSED_STREAM_over_max_streams_race" in net/http).
+func (s *Stats) H2Error(kind string) {
+	s.h2Mu.Lock()
+	s.h2Errors[kind]++
+	s.h2Mu.Unlock()
+}
 
 // ClientGone reports whether a write failed because the client is gone: it
 // reset the connection (ECONNRESET), or the reset came before the write
@@ -247,6 +270,14 @@ type Snapshot struct {
 	// QueueWaitHistogram is QueueWaitMs's histogram (µs), encoded as
 	// HandlerHistogram.
 	QueueWaitHistogram string `json:"queue_wait_histogram,omitempty"`
+	// StreamsOpened counts HTTP/2 streams whose request reached the
+	// handler; StreamsRefused those reset for exceeding the server's
+	// SETTINGS_MAX_CONCURRENT_STREAMS (h2c only; both counters since start).
+	StreamsOpened  uint64 `json:"streams_opened"`
+	StreamsRefused uint64 `json:"streams_refused"`
+	// H2Errors counts the HTTP/2 library's errors by its name for them
+	// (net/http's HTTP2Config.CountError), since start.
+	H2Errors map[string]uint64 `json:"h2_errors,omitempty"`
 }
 
 // Snapshot reads the statistics. Listener queues are filled in by the
@@ -270,7 +301,14 @@ func (s *Stats) Snapshot() Snapshot {
 		Responses:         map[string]uint64{},
 
 		AbandonedResponses: s.abandoned.Load(),
+		StreamsOpened:      s.streamsOpened.Load(),
+		StreamsRefused:     s.streamsRefused.Load(),
 	}
+	s.h2Mu.Lock()
+	if len(s.h2Errors) > 0 {
+		snap.H2Errors = maps.Clone(s.h2Errors)
+	}
+	s.h2Mu.Unlock()
 	s.errMu.Lock()
 	for k, v := range s.acceptErr {
 		snap.AcceptErrors[k] = v

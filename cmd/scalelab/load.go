@@ -92,6 +92,8 @@ func setupLoad(fs *pflag.FlagSet) runFunc {
 	fs.StringVar(&c.Body, "body", "", "send `STRING` as every request's body (with its Content-Length)")
 	fs.StringVar(&o.bodyFile, "body-file", "", "send the contents of `FILE` as every request's body (- for stdin)")
 	fs.IntVar(&c.Pipeline, "pipeline", driver.DefaultPipeline, "requests in flight per connection")
+	fs.BoolVar(&c.H2C, "h2c", false, "speak HTTP/2 over cleartext TCP with prior knowledge (h2load's default): --clients are then connections")
+	fs.IntVar(&c.Streams, "streams", 0, "with --h2c: requests in flight per connection, one per stream (default 1; h2load's -m; the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it)")
 	fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections; --keepalive=false: one request per connection, the client closes first (fills TIME_WAIT)")
 	fs.DurationVarP(&c.Ramp, "ramp", "", 0, "stagger connection starts over this period")
 	fs.DurationVarP(&c.Warmup, "warmup", "", 0, "run this long before measuring; its numbers are discarded")

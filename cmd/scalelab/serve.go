@@ -54,6 +54,8 @@ func setupServe(fs *pflag.FlagSet) runFunc {
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest request line + headers; larger ones get 431")
 	fs.DurationVarP(&c.AcceptStall, "accept-stall", "", 0, "pool: stop accepting for this long every --accept-stall-every (a pause while connects arrive)")
 	fs.DurationVarP(&c.AcceptStallEvery, "accept-stall-every", "", 0, "pool: the period of the accept stalls")
+	fs.BoolVar(&c.H2C, "h2c", false, "also serve HTTP/2 over cleartext TCP with prior knowledge (h2c; nethttp only), HTTP/1.1 on the same port")
+	fs.IntVar(&c.MaxStreams, "max-streams", 0, "with --h2c: SETTINGS_MAX_CONCURRENT_STREAMS, the streams one connection may have open (0: net/http's 250)")
 	fs.StringVar(&sf.spec.Stats, "stats", "", "serve statistics on this unix socket `PATH` (never on the measured listener)")
 	fs.IntVar(&sf.nofile, "nofile", 0, "set RLIMIT_NOFILE (soft and hard) to this before listening (0: leave it)")
 	fs.StringVar(&sf.config, "config", "", "read the variant and its knobs as JSON (a servers.Spec) from `FILE` or - (stdin), and print a JSON ready line")

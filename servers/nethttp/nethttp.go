@@ -14,6 +14,26 @@
 // --max-header-bytes to MaxHeaderBytes minus 4096 (see MaxHeaderBytes).
 // --workers and --queue have no meaning here and are ignored.
 //
+// h2c (--h2c): the server also speaks HTTP/2 over cleartext TCP to clients
+// that open with the HTTP/2 connection preface (prior knowledge, no
+// Upgrade), on the same listeners as HTTP/1.1: http.Server.Protocols with
+// UnencryptedHTTP2. Each stream runs the handler on its own goroutine; the
+// connection's own goroutine reads frames and a frame writer serializes the
+// answers. --max-streams sets HTTP2Config.MaxConcurrentStreams, the
+// SETTINGS_MAX_CONCURRENT_STREAMS announced in the server's first SETTINGS
+// frame (250 by default). A client that opens a stream beyond it gets
+// RST_STREAM: with REFUSED_STREAM while the server's SETTINGS are not yet
+// acknowledged (the client may simply not have read them: a race), and
+// with PROTOCOL_ERROR once they are (the client broke the rule it was
+// told), net/http/h2_bundle.go, processHeaders, Go 1.26. HTTP2Config's
+// CountError counts the library's HTTP/2 errors by name in the statistics,
+// and the two over-the-limit ones as refused streams. Over HTTP/2 the
+// handler does not flush its answer itself: each flush is handed to the
+// connection's frame writer and waited for, and would split the answer
+// into HEADERS, DATA and an empty DATA that ends the stream; so an answer
+// over HTTP/2 counts as served once the handler returns, and an abandoned
+// one (a reset stream) is not seen.
+//
 // Statistics: accepts and accept errors come from a listener wrapper, open
 // connections from the ConnState hook, busy workers are handlers running.
 // Requests that net/http refuses itself (400, 431) never reach the handler
@@ -38,6 +58,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scalelab/scalelab/servers"
@@ -83,6 +104,12 @@ func New(cfg servers.Config, st *servers.Stats) (servers.Server, error) {
 		DisableGeneralOptionsHandler: true,
 	}
 	s.hs.SetKeepAlivesEnabled(cfg.KeepAlive)
+	if cfg.H2C {
+		s.hs.Protocols = new(http.Protocols)
+		s.hs.Protocols.SetHTTP1(true)
+		s.hs.Protocols.SetUnencryptedHTTP2(true)
+		s.hs.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: cfg.MaxStreams, CountError: s.countH2Error}
+	}
 	// Serve returns http.ErrServerClosed on Shutdown.
 	s.Served = servers.NewServed("nethttp", cfg, st, s.hs.Serve, s.stop)
 	return s, nil
@@ -124,6 +151,9 @@ type flushError interface{ FlushError() error }
 // its start to the answer written.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if r.ProtoMajor == 2 {
+		s.st.StreamOpened()
+	}
 	s.st.WorkerBusy()
 	a := servers.Route(r.URL.Path, r.URL.RawQuery)
 	body := a.Body()
@@ -157,7 +187,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 	}
 	_, err := w.Write(body)
-	if f, ok := w.(flushError); ok && err == nil {
+	if f, ok := w.(flushError); ok && err == nil && r.ProtoMajor < 2 {
 		err = f.FlushError()
 	}
 	s.st.WorkerIdle()
@@ -176,5 +206,23 @@ func (s *Server) connState(_ net.Conn, state http.ConnState) {
 		s.st.ConnOpened()
 	case http.StateClosed, http.StateHijacked:
 		s.st.ConnClosed()
+	}
+}
+
+// Suffixes of the names net/http's HTTP/2 server gives a stream it resets
+// for exceeding SETTINGS_MAX_CONCURRENT_STREAMS:
+// "stream_PROTOCOL_ERROR_over_max_streams" once its SETTINGS are
+// acknowledged, "stream_REFUSED_STREAM_over_max_streams_race" before.
+const (
+	overMaxStreams     = "_over_max_streams"
+	overMaxStreamsRace = "_over_max_streams_race"
+)
+
+// countH2Error is HTTP2Config.CountError: every HTTP/2 error by name, and
+// the streams refused over the limit.
+func (s *Server) countH2Error(kind string) {
+	s.st.H2Error(kind)
+	if strings.HasSuffix(kind, overMaxStreams) || strings.HasSuffix(kind, overMaxStreamsRace) {
+		s.st.StreamRefused()
 	}
 }

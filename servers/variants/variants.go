@@ -47,13 +47,16 @@ func Lookup(name string) (servers.Factory, error) {
 }
 
 // Check validates a spec as Spec.Validate does and checks that its variant
-// exists: what a server child checks before it starts.
+// exists and can honour its knobs (h2c): what a server child checks before
+// it starts.
 func Check(spec servers.Spec) error {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
-	_, err := Lookup(spec.Variant)
-	return err
+	if _, err := Lookup(spec.Variant); err != nil {
+		return err
+	}
+	return spec.Config.CheckVariant(spec.Variant)
 }
 
 // New builds the named variant.
