@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver bench-h2 clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver bench-h2 h2-side-by-side clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -31,6 +31,11 @@ ladder: build ## run every phase of the ladder in order; fails at the end only f
 	    4) echo "ladder: phase $$n: exit 4 (inconclusive)";; *) echo "ladder: phase $$n: exit $$rc"; bad="$$bad $$n";; esac; \
 	done; $(BIN) ladder; rc=$$?; \
 	if [ -n "$$bad" ]; then echo "ladder: could not run (exit 2 or 3): phase$$bad"; exit 1; fi; exit $$rc
+
+h2-side-by-side: build ## rung 11 both ways: phase 11 (h2c, 100 connections x 100 streams) and its HTTP/1.1 twin (docs/h2/), compared by requests in flight
+	@t=$$(date +%Y%m%d-%H%M%S); a=results/$$t-phase-11-http1; b=results/$$t-phase-11; \
+	$(BIN) run docs/h2/11-nethttp-http1.yaml --out $$a; $(BIN) run 11 --out $$b; \
+	$(BIN) compare $$a $$b --out results/$$t-h2-side-by-side.md && cat results/$$t-h2-side-by-side.md && echo "written: results/$$t-h2-side-by-side.md" >&2
 
 ladder-report: build ## the ladder's table and chart from the newest run of each phase under results/ (writes results/ladder.md)
 	@$(BIN) ladder

@@ -33,7 +33,7 @@ type Diagnosis struct {
 var causes = map[Resource][]Resource{
 	// A full CPU makes every wait longer: workers stay busy, the pool's
 	// queue and the kernel's accept queue fill, the accept loop falls behind.
-	ServerCPU: {Workers, PoolQueue, AcceptQueue, Loopback},
+	ServerCPU: {Workers, PoolQueue, AcceptQueue, Loopback, StreamSlots},
 	// Busy workers leave accepted connections in the pool's queue, and an
 	// acceptor blocked on a full queue leaves them in the kernel's.
 	Workers:   {PoolQueue, AcceptQueue},
@@ -48,7 +48,7 @@ var causes = map[Resource][]Resource{
 
 // rootOrder breaks ties between independent roots: the limits that fail
 // requests outright first, the ones that only slow them last.
-var rootOrder = []Resource{ServerFDs, DriverFDs, Ports, AcceptQueue, Loopback, Workers, PoolQueue, ServerCPU, DriverCPU}
+var rootOrder = []Resource{ServerFDs, DriverFDs, Ports, AcceptQueue, Loopback, Workers, PoolQueue, StreamSlots, ServerCPU, DriverCPU}
 
 // Diagnose finds the root among the saturated resources of the step: the
 // one no other saturated resource explains. The accept queue, say, is the
@@ -119,7 +119,10 @@ func reachable(root Resource, saturated map[Resource]Use) []Resource {
 
 // rootEvidence is the evidence of the root resource's limit.
 func (s Step) rootEvidence(r Resource) []string {
-	ev := rules[r.Limit()](s)
+	var ev []string
+	if r != StreamSlots { // the queueing rule reads a pool; stream slots have their USE line
+		ev = rules[r.Limit()](s)
+	}
 	if len(ev) == 0 {
 		// The limit's classic evidence did not move (e.g. busy workers
 		// without starved clients): say what the USE table saw.
@@ -140,7 +143,7 @@ func (s Step) chain(root Resource, saturated map[Resource]Use) (links []string, 
 	slow := little.Measured > 0 && s.Server.HandlerMS.Mean > 0 && float64(little.Measured) > 2*float64(s.Server.HandlerMS.Mean)
 	if slow && (root == ServerCPU || root == Workers || root == PoolQueue) {
 		links = append(links, fmt.Sprintf("requests waited: mean latency %s (Little's law: %s / %s rps = %s) against %s in the handler",
-			little.Measured, units.Plural(little.Clients, "client", "clients"), units.Rate(float64(little.Throughput)), little.Predicted, s.Server.HandlerMS.Mean))
+			little.Measured, little.InSystem(), units.Rate(float64(little.Throughput)), little.Predicted, s.Server.HandlerMS.Mean))
 	}
 	reconnects := s.Connects - int64(s.Clients)
 	if timeouts > 0 {
@@ -159,6 +162,9 @@ func (s Step) chain(root Resource, saturated map[Resource]Use) (links []string, 
 			link += fmt.Sprintf(": ListenOverflows +%s", units.Int(u.Errors))
 		}
 		links = append(links, link)
+	}
+	if u, ok := saturated[StreamSlots]; ok && root != StreamSlots {
+		links = append(links, fmt.Sprintf("streams stayed open longer and filled the h2 stream slots (%s): %s", u.Used, u.Saturation))
 	}
 	if s.ClientsStarved > 0 && root != Workers && root != ServerFDs { // their own evidence says it
 		links = append(links, fmt.Sprintf("%s of %s clients got no answer", units.Int(s.ClientsStarved), units.Int(s.Clients)))

@@ -52,6 +52,16 @@ func (st Step) Facts() []string {
 			driver += " of " + units.Int(dr.NoFile)
 		}
 	}
+	if h := dr.H2; h != nil {
+		driver += fmt.Sprintf(", h2c %s × %s streams (the server allows %s), in flight %s per connection on average",
+			units.Plural(h.Connections, "connection", "connections"), units.Int(h.Streams), maxStreamsText(h.ServerMaxStreams), units.Float(float64(h.InFlightMean), 1))
+		if h.Waited > 0 {
+			driver += fmt.Sprintf(", %s requests queued at the client for a stream slot (p99 %s)", units.Int(h.Waited), h.WaitP99MS)
+		}
+		if h.Refused > 0 || h.GoAway > 0 {
+			driver += fmt.Sprintf(", %s streams refused, %s GOAWAY", units.Int(h.Refused), units.Int(h.GoAway))
+		}
+	}
 	if st.Connects > 0 && (st.ConnectMS.P99 > 0 || st.ConnectMS.Max > 0) {
 		driver += fmt.Sprintf(", connect p99 %s ms.", units.MSValue(float64(st.ConnectMS.P99)))
 	} else {
@@ -68,4 +78,13 @@ func (st Step) Facts() []string {
 		kernel = "Kernel: " + strings.Join(parts, ", ") + "."
 	}
 	return []string{server, driver, kernel}
+}
+
+// maxStreamsText says what a server's SETTINGS_MAX_CONCURRENT_STREAMS
+// allows (-1: it announced none).
+func maxStreamsText(n int64) string {
+	if n < 0 {
+		return "any number"
+	}
+	return units.Int(n)
 }

@@ -181,6 +181,36 @@ func TestJudge(t *testing.T) {
 			wantFacts: []string{"the lab cannot name the cause"},
 		},
 		{
+			name: "h2: requests queue at the client for stream slots while the server has CPU to spare",
+			step: func(s *Step) {
+				s.Clients, s.Server.Workers, s.Server.BusyWorkersMax, s.Server.QueueCap, s.Server.CPUPct = 10, 0, 0, 0, 45
+				s.LatencyMS = Latency{P50: 40, P99: 180, Mean: 48}
+				s.Driver.H2 = &H2Evidence{Connections: 10, Streams: 100, ServerMaxStreams: 50, StreamsLimit: 50,
+					InFlightMean: 49.6, InFlightMax: 50, Waited: 60000, WaitP99MS: 100}
+			},
+			wantState: Saturated, wantLimit: Queueing, wantResource: StreamSlots,
+			wantFacts: []string{"h2 stream slots 49.6 of 50 streams per connection", "60,000 requests waited at the client for a stream slot"},
+		},
+		{
+			name: "h2: slots full because the server's CPU is: cpu, the slots a consequence",
+			step: func(s *Step) {
+				s.Clients, s.Server.Workers, s.Server.BusyWorkersMax, s.Server.QueueCap, s.Server.CPUPct = 10, 0, 0, 0, 99
+				s.Driver.H2 = &H2Evidence{Connections: 10, Streams: 100, ServerMaxStreams: 50, StreamsLimit: 50,
+					InFlightMean: 50, InFlightMax: 50, Waited: 60000, WaitP99MS: 100}
+			},
+			wantState: Saturated, wantLimit: CPU, wantResource: ServerCPU,
+			wantChain: []string{"h2 stream slots"},
+		},
+		{
+			name: "h2: a few waits at a connection's start are not the limit",
+			step: func(s *Step) {
+				s.Clients, s.Server.Workers, s.Server.BusyWorkersMax, s.Server.QueueCap = 10, 0, 0, 0
+				s.Driver.H2 = &H2Evidence{Connections: 10, Streams: 100, ServerMaxStreams: 100, StreamsLimit: 100,
+					InFlightMean: 99, InFlightMax: 100, Waited: 900, WaitP99MS: 1}
+			},
+			wantState: Clean, wantLimit: None,
+		},
+		{
 			name:      "a full driver core is a bottleneck, not a note",
 			step:      func(s *Step) { s.Driver.CPUPct = 99 },
 			wantState: Saturated, wantLimit: Client, wantResource: DriverCPU,

@@ -14,8 +14,12 @@ import (
 // latency measured.
 type LittlesLaw struct {
 	// Clients are the clients that were served (the starved ones hold no
-	// request that completes).
+	// request that completes): N, the requests in the system, unless
+	// Streams is above 1.
 	Clients int
+	// Streams is the requests each client keeps in flight (HTTP/2 streams
+	// per connection; 1 otherwise): N = Clients × Streams.
+	Streams int
 	// Throughput is X: requests completed per second, ok or failed.
 	Throughput units.PerSecond
 	// Predicted is N / X; Measured the mean response time.
@@ -31,7 +35,21 @@ func (s Step) Little() LittlesLaw {
 	if x <= 0 || s.LatencyMS.Mean <= 0 || served <= 0 {
 		return LittlesLaw{}
 	}
-	return LittlesLaw{Clients: served, Throughput: units.PerSecond(x), Predicted: units.Millis(float64(served) / x * 1000), Measured: s.LatencyMS.Mean}
+	streams := 1
+	if h := s.Driver.H2; h != nil && h.Streams > 1 {
+		streams = h.Streams
+	}
+	n := float64(served * streams)
+	return LittlesLaw{Clients: served, Streams: streams, Throughput: units.PerSecond(x), Predicted: units.Millis(n / x * 1000), Measured: s.LatencyMS.Mean}
+}
+
+// InSystem says what N was: "200 clients", or "10 connections × 100
+// streams".
+func (l LittlesLaw) InSystem() string {
+	if l.Streams > 1 {
+		return units.Plural(l.Clients, "connection", "connections") + " × " + units.Int(l.Streams) + " streams"
+	}
+	return units.Plural(l.Clients, "client", "clients")
 }
 
 // Completions is the requests that completed per second, ok or failed.

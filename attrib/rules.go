@@ -237,7 +237,7 @@ func clientEvidence(s Step) []string {
 	}
 	sv := s.Server
 	serverIdle := sv.CPUPct > 0 && s.serverBusyPct() < IdleCPU*float64(s.serverCores())
-	nobodyWaits := (sv.Workers == 0 || sv.BusyWorkersMax < sv.Workers) && sv.ListenQueueMax == 0
+	nobodyWaits := (sv.Workers == 0 || sv.BusyWorkersMax < sv.Workers) && sv.ListenQueueMax == 0 && !s.waitedForStreams()
 	if serverIdle && nobodyWaits && sv.HandlerMS.P99 > 0 &&
 		s.LatencyMS.P99 > ClientLatencyFactor*sv.HandlerMS.P99 && s.LatencyMS.P99-sv.HandlerMS.P99 > ClientLatencyGapMs {
 		ev = append(ev, fmt.Sprintf("driver p99 %s vs server handler p99 %s while the server used %.0f%% CPU",
@@ -247,6 +247,13 @@ func clientEvidence(s Step) []string {
 		ev = append(ev, fmt.Sprintf("%s bytes unread in client sockets' Recv-Q", units.Int(recvQ)))
 	}
 	return ev
+}
+
+// waitedForStreams says whether requests queued at the client for HTTP/2
+// stream slots: their latency is that wait, not a slow driver.
+func (s Step) waitedForStreams() bool {
+	h := s.Driver.H2
+	return h != nil && s.Requests > 0 && float64(h.Waited) >= WaitedShare*float64(s.Requests)
 }
 
 func sortedKeys(m map[string]int64) []string {

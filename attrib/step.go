@@ -123,6 +123,38 @@ type DriverEvidence struct {
 	// which it used its quota up.
 	CPUQuotaPct     units.Percent `yaml:"cpu_quota_pct,omitempty"`
 	CPUThrottledPct units.Percent `yaml:"cpu_throttled_pct,omitempty"`
+	// H2 is the HTTP/2 evidence of an h2c step (nil over HTTP/1.1).
+	H2 *H2Evidence `yaml:"h2,omitempty"`
+}
+
+// H2Evidence is what the driver saw of HTTP/2's own limits during an h2c
+// step: the streams a connection could carry, how full they were, and the
+// requests that waited at the client for a free stream slot.
+type H2Evidence struct {
+	// Connections and Streams: the step's clients are connections, each
+	// asking for Streams streams at once.
+	Connections int `yaml:"connections"`
+	Streams     int `yaml:"streams"`
+	// ServerMaxStreams is the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	// (-1: it announced none); StreamsLimit the streams a connection could
+	// open: Streams capped by it.
+	ServerMaxStreams int64 `yaml:"server_max_streams"`
+	StreamsLimit     int   `yaml:"streams_limit"`
+	// InFlightMean and InFlightMax are the streams open on a connection,
+	// averaged over the step, and at most.
+	InFlightMean units.Ratio `yaml:"in_flight_mean"`
+	InFlightMax  int         `yaml:"in_flight_max"`
+	// Refused counts streams the server reset with REFUSED_STREAM or
+	// PROTOCOL_ERROR (opened beyond its limit); GoAway the GOAWAY frames.
+	Refused int64 `yaml:"refused,omitempty"`
+	GoAway  int64 `yaml:"goaway,omitempty"`
+	// Waited counts requests that waited at the client for a stream slot,
+	// WaitP99MS their wait's p99: queueing at the client.
+	Waited    int64       `yaml:"waited,omitempty"`
+	WaitP99MS units.Millis `yaml:"wait_p99_ms,omitempty"`
+	// FlowBlockedMS is the time request bodies waited for flow-control
+	// window, summed over streams.
+	FlowBlockedMS units.Millis `yaml:"flow_blocked_ms,omitempty"`
 }
 
 // KernelEvidence is what the kernel showed during a step: deltas of the

@@ -22,10 +22,14 @@ const (
 	Loopback    Resource = "loopback queues"
 	Workers     Resource = "workers"
 	PoolQueue   Resource = "pool queue"
+	// StreamSlots are the HTTP/2 streams the server lets a connection
+	// open at once (SETTINGS_MAX_CONCURRENT_STREAMS): requests beyond wait
+	// at the client for a free slot.
+	StreamSlots Resource = "h2 stream slots"
 )
 
 // Resources lists every resource in the order the USE table shows them.
-var Resources = []Resource{ServerCPU, DriverCPU, ServerFDs, DriverFDs, Ports, AcceptQueue, Loopback, Workers, PoolQueue}
+var Resources = []Resource{ServerCPU, DriverCPU, ServerFDs, DriverFDs, Ports, AcceptQueue, Loopback, Workers, PoolQueue, StreamSlots}
 
 // Limit is the limit a resource running out stands for.
 func (r Resource) Limit() Limit {
@@ -40,7 +44,7 @@ func (r Resource) Limit() Limit {
 		return Port
 	case AcceptQueue, Loopback:
 		return Backlog
-	case Workers, PoolQueue:
+	case Workers, PoolQueue, StreamSlots:
 		return Queueing
 	}
 	return None
@@ -115,6 +119,11 @@ func (s Step) use(r Resource) (Use, bool) {
 		return s.workerUse(), s.Server.Workers > 0
 	case PoolQueue:
 		return s.poolQueueUse(), s.Server.QueueCap > 0
+	case StreamSlots:
+		if h := s.Driver.H2; h == nil || h.StreamsLimit <= 0 {
+			return Use{}, false
+		}
+		return s.streamSlotUse(), true
 	}
 	return Use{}, false
 }
@@ -276,6 +285,28 @@ func (s Step) poolQueueUse() Use {
 	// A queue waits for busy workers: full while the workers were idle
 	// most of the step, it only caught a burst (after a pause, say).
 	u.Saturated = u.Utilization >= FullQueue && s.workersBusy()
+	return u
+}
+
+// WaitedShare is the share of requests that must have waited for a stream
+// slot before the slots count as the limit (a few waits at a connection's
+// start, before the server's SETTINGS arrive, are not).
+const WaitedShare = 0.05
+
+// streamSlotUse reads the HTTP/2 stream slots: how full the connections'
+// allowance of streams was, the requests that waited at the client for a
+// free one, and the streams the server refused.
+func (s Step) streamSlotUse() Use {
+	h := s.Driver.H2
+	u := Use{Utilization: ratio(float64(h.InFlightMean), float64(h.StreamsLimit)),
+		Used: fmt.Sprintf("%s of %s streams per connection on average, up to %s", units.Float(float64(h.InFlightMean), 1), units.Int(h.StreamsLimit), units.Int(h.InFlightMax))}
+	if h.Waited > 0 {
+		u.Saturation = fmt.Sprintf("%s requests waited at the client for a stream slot, p99 %s", units.Int(h.Waited), h.WaitP99MS)
+	}
+	if h.Refused > 0 {
+		u.Errors, u.ErrorText = h.Refused, "streams refused by the server"
+	}
+	u.Saturated = u.Utilization >= FullQueue && s.Requests > 0 && float64(h.Waited) >= WaitedShare*float64(s.Requests)
 	return u
 }
 

@@ -34,6 +34,11 @@ type Result struct {
 	Rows []Row
 	// OnlyA and OnlyB are the client counts only one run measured.
 	OnlyA, OnlyB []int
+	// InFlight says the rows are keyed by requests in flight (clients ×
+	// HTTP/2 streams per connection), not clients: at least one run spoke
+	// h2c with several streams, so "10 connections × 100 streams" meets
+	// "1,000 clients" of HTTP/1.1.
+	InFlight bool
 	// Charts are image paths (relative to where the Markdown is
 	// written) that WriteMarkdown shows in a section of their own. Empty:
 	// no chart section.
@@ -62,6 +67,8 @@ type Change struct {
 
 // Row compares the trials of one client count.
 type Row struct {
+	// Clients is the client count, or with Result.InFlight the requests
+	// in flight (connections × streams over h2c).
 	Clients int
 	// Metrics hold one comparison per metric, in the order of
 	// MetricNames.
@@ -129,7 +136,8 @@ func Runs(a, b *scorecards.Scorecard, labelA, labelB string) *Result {
 	r.Changes = diff(settings("", a.Config), settings("", b.Config))
 	r.Machine = diff(machine(a.Environment), machine(b.Environment))
 
-	ta, tb := trials(a), trials(b)
+	r.InFlight = streamsOf(a) > 1 || streamsOf(b) > 1
+	ta, tb := trials(a, r.InFlight), trials(b, r.InFlight)
 	for _, n := range clientCounts(ta, tb) {
 		sa, sb := ta[n], tb[n]
 		switch {
@@ -184,15 +192,29 @@ func values(steps []scorecards.Step, m metric) []float64 {
 	return out
 }
 
-// trials returns the judged steps of sc by client count, in trial order.
-func trials(sc *scorecards.Scorecard) map[int][]scorecards.Step {
+// trials returns the judged steps of sc by client count (or, inFlight,
+// by requests in flight), in trial order.
+func trials(sc *scorecards.Scorecard, inFlight bool) map[int][]scorecards.Step {
 	out := map[int][]scorecards.Step{}
 	for _, st := range sc.Steps {
 		if st.Judged() {
-			out[st.Clients] = append(out[st.Clients], st)
+			n := st.Clients
+			if inFlight {
+				n *= max(streamsOf(sc), 1)
+			}
+			out[n] = append(out[n], st)
 		}
 	}
 	return out
+}
+
+// streamsOf is the HTTP/2 streams per connection a run's driver asked for
+// (0 over HTTP/1.1).
+func streamsOf(sc *scorecards.Scorecard) int {
+	if d := sc.Config.Driver; d.H2C {
+		return max(d.Streams, 1)
+	}
+	return 0
 }
 
 // clientCounts returns every client count of either map, ascending.

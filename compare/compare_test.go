@@ -395,3 +395,37 @@ func TestCompareAbout(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareH2CByRequestsInFlight: an h2c run (connections × streams)
+// meets an HTTP/1.1 run at the same requests in flight, not at the same
+// client count (rung 11's side by side).
+func TestCompareH2CByRequestsInFlight(t *testing.T) {
+	h1 := nethttp1() // 50, 200, 1,000, 3,000 clients over HTTP/1.1
+	h2 := nethttp1()
+	h2.Config.Driver.H2C, h2.Config.Driver.Streams = true, 100
+	h2.Config.Server.H2C, h2.Config.Server.MaxStreams = true, 100
+	for i := range h2.Steps {
+		h2.Steps[i].Clients = h2.Steps[i].Clients / 100 // 0 (dropped below), 2, 10, 30 connections
+	}
+	h2.Steps = slices.DeleteFunc(h2.Steps, func(st scorecards.Step) bool { return st.Clients == 0 })
+	r := Runs(h1, h2, "http1", "h2c")
+	if !r.InFlight {
+		t.Fatal("an h2c run with 100 streams is not compared by requests in flight")
+	}
+	var rows []int
+	for _, row := range r.Rows {
+		rows = append(rows, row.Clients)
+	}
+	if !slices.Equal(rows, []int{200, 1000, 3000}) || !slices.Equal(r.OnlyA, []int{50}) {
+		t.Errorf("rows %v, only in A %v; want 200, 1,000, 3,000 in flight and 50 only in A", rows, r.OnlyA)
+	}
+	md := markdown(t, r)
+	for _, want := range []string{"| In flight |", "Rows are requests in flight", "only in A (http1): 50 requests in flight"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	if plain := Runs(h1, nethttp1(), "a", "b"); plain.InFlight {
+		t.Error("two HTTP/1.1 runs are compared by requests in flight")
+	}
+}

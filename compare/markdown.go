@@ -107,10 +107,10 @@ func (r *Result) resultsSections() []scorecards.Section {
 	s.Blocks = append(s.Blocks, r.warnings()...)
 	var only []string
 	if len(r.OnlyA) > 0 {
-		only = append(only, fmt.Sprintf("only in A (%s): %s", r.A.Label, clientList(r.OnlyA)))
+		only = append(only, fmt.Sprintf("only in A (%s): %s", r.A.Label, r.countList(r.OnlyA)))
 	}
 	if len(r.OnlyB) > 0 {
-		only = append(only, fmt.Sprintf("only in B (%s): %s", r.B.Label, clientList(r.OnlyB)))
+		only = append(only, fmt.Sprintf("only in B (%s): %s", r.B.Label, r.countList(r.OnlyB)))
 	}
 	if len(only) > 0 {
 		s.Blocks = append(s.Blocks, scorecards.Bullets{Lead: "Client counts measured by one run only are not compared:", Items: only})
@@ -122,7 +122,7 @@ func (r *Result) resultsSections() []scorecards.Section {
 	out := []scorecards.Section{s}
 	for i, m := range metrics {
 		t := scorecards.Table{
-			Header: []string{"Clients", r.A.col("A"), r.B.col("B"), "B vs A", "Reading"},
+			Header: []string{r.keyName(), r.A.col("A"), r.B.col("B"), "B vs A", "Reading"},
 			Right:  []bool{true, true, true, true, false},
 		}
 		for _, row := range r.Rows {
@@ -135,6 +135,14 @@ func (r *Result) resultsSections() []scorecards.Section {
 }
 
 func (r *Result) howToRead() string {
+	lead := ""
+	if r.InFlight {
+		lead = "Rows are requests in flight, not clients: over h2c a client is a connection carrying several streams, so 10 connections × 100 streams meet 1,000 HTTP/1.1 clients. "
+	}
+	return lead + r.howToReadCells()
+}
+
+func (r *Result) howToReadCells() string {
 	alpha := units.Float(r.Alpha, -1)
 	need := stats.MinSamples(r.Alpha)
 	return fmt.Sprintf("How to read this: a cell is the median over the trials at that client count, with the lowest and highest trial "+
@@ -176,6 +184,26 @@ func (r *Result) warnings() []scorecards.Block {
 		}
 	}
 	return out
+}
+
+// keyName heads the rows' first column.
+func (r *Result) keyName() string {
+	if r.InFlight {
+		return "In flight"
+	}
+	return "Clients"
+}
+
+// countList writes the rows' keys: client counts, or requests in flight.
+func (r *Result) countList(ns []int) string {
+	if !r.InFlight {
+		return clientList(ns)
+	}
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = units.Int(n)
+	}
+	return strings.Join(parts, ", ") + " requests in flight"
 }
 
 // clientList writes client counts: "1 client", "50, 200, 1,000 clients".

@@ -72,10 +72,27 @@ func measuredStep(m *measured) attrib.Step {
 			CPUQuotaPct: units.Percent(m.DriverCPU.quotaPct), CPUThrottledPct: units.Percent(m.DriverCPU.throttledPct)},
 		Kernel: kernelEvidence(m),
 	}
+	st.Driver.H2 = h2Evidence(d)
 	for _, s := range d.Timeline {
 		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99MS)})
 	}
 	return st
+}
+
+// h2Evidence is the HTTP/2 part of the driver's summary (nil over
+// HTTP/1.1).
+func h2Evidence(d *driver.Summary) *attrib.H2Evidence {
+	h := d.H2
+	if h == nil {
+		return nil
+	}
+	refused := h.RSTStream["REFUSED_STREAM"] + h.RSTStream["PROTOCOL_ERROR"]
+	return &attrib.H2Evidence{
+		Connections: d.Clients, Streams: h.Streams, ServerMaxStreams: h.ServerMaxStreams, StreamsLimit: h.StreamsLimit,
+		InFlightMean: units.Ratio(h.StreamsInFlightMean), InFlightMax: h.StreamsInFlightMax,
+		Refused: int64(refused), GoAway: int64(h.GoAway),
+		Waited: int64(h.StreamWaited), WaitP99MS: units.Millis(h.StreamWaitMS.P99), FlowBlockedMS: units.Millis(h.FlowControlBlockedMS),
+	}
 }
 
 func latencyOf(l driver.Latency) attrib.Latency {

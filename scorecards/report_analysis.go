@@ -152,7 +152,7 @@ func lawLines(st Step) []string {
 	}
 	if l := st.Little(); l.Measured > 0 {
 		out = append(out, fmt.Sprintf("Little's law (R = N / X): %s / %s requests completed per second predicts %s per request; measured %s.",
-			units.Plural(l.Clients, "client", "clients"), units.Rate(float64(l.Throughput)), l.Predicted, l.Measured))
+			l.InSystem(), units.Rate(float64(l.Throughput)), l.Predicted, l.Measured))
 	}
 	if b := st.Budget(); b.Total > 0 {
 		rest := "the rest (network, scheduling, the client)"
