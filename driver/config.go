@@ -127,6 +127,11 @@ type Config struct {
 	// once per run, so a body costs nothing per request but its bytes.
 	Body string `json:"body,omitempty"`
 
+	// SecondHistograms keeps each timeline second's latency histogram in
+	// the summary (Second.Histogram), for an HdrHistogram interval log
+	// (WriteIntervalLog). Shards keep them anyway: merging needs them.
+	SecondHistograms bool `json:"second_histograms,omitempty"`
+
 	// RunID names the run in its summary, so that the shards of one run
 	// can be told from those of another (Merge refuses to mix them). Empty:
 	// none (the CLI makes a random one).

@@ -168,13 +168,14 @@ func (r *execution) summarize(t *tally) (*Summary, error) {
 		KeepAlive:    p.keepAlive,
 		DurationS:    math.Round(durationS*1e6) / 1e6,
 		EndedBy:      endedBy,
+		MeasuredFrom: p.base.Add(time.Duration(p.measureStart)).UTC(),
 	}
 	if p.paced {
 		s.Mode = "open"
 	}
 	seconds := int(math.Ceil(durationS - 1e-9))
 	var err error
-	if s.Timeline, err = p.timeline.entries(seconds, c.Shard.Count > 1); err != nil {
+	if s.Timeline, err = p.timeline.entries(seconds, c.Shard.Count > 1 || c.SecondHistograms); err != nil {
 		return nil, err
 	}
 	s.Driver = Usage{CPUs: r.cpus, Loops: len(r.loops), NoFile: noFile()}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -48,6 +49,7 @@ const (
 //	mode, rate          "closed" or "open"; requests/s of this shard (0 closed)
 //	pipeline, keepalive requests in flight per connection; keep-alive on or off
 //	duration_s          measured period in seconds (warmup excluded)
+//	measured_from       when the measured period began (UTC; merged: the earliest shard)
 //	ended_by            "duration", "requests" or "canceled"
 //	requests            measured requests: ok + failed
 //	ok, failed          ok responses; failed requests (sum of errors)
@@ -117,6 +119,7 @@ type Summary struct {
 	Pipeline          int                          `json:"pipeline"`
 	KeepAlive         bool                         `json:"keepalive"`
 	DurationS         float64                      `json:"duration_s"`
+	MeasuredFrom      time.Time                    `json:"measured_from"`
 	EndedBy           string                       `json:"ended_by"`
 	Requests          uint64                       `json:"requests"`
 	OK                uint64                       `json:"ok"`
@@ -356,6 +359,9 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		out.Mode, out.Pipeline, out.KeepAlive = p.Mode, p.Pipeline, p.KeepAlive
 		out.Rate += p.Rate
 		out.DurationS = math.Max(out.DurationS, p.DurationS)
+		if out.MeasuredFrom.IsZero() || (!p.MeasuredFrom.IsZero() && p.MeasuredFrom.Before(out.MeasuredFrom)) {
+			out.MeasuredFrom = p.MeasuredFrom
+		}
 		out.Driver = maxUsage(out.Driver, p.Driver)
 	}
 	switch {

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"encoding/csv"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scalelab/scalelab/driver/threshold"
 	"github.com/scalelab/scalelab/internal/golden"
@@ -30,6 +32,7 @@ func TestSummaryJSONGolden(t *testing.T) {
 	s := &Summary{
 		Schema: SummarySchema, RunID: "7f3a9c2e", Targets: []string{"http://127.0.0.1:8080/"}, Method: "POST", BodyBytes: 7, Clients: 2, ClientsTotal: 4,
 		Shard: "0/2", Shards: 2, Mode: "closed", Pipeline: 1, KeepAlive: true, DurationS: 2, EndedBy: "duration",
+		MeasuredFrom: time.Date(2026, 12, 1, 10, 0, 0, 500e6, time.UTC),
 		OK: 3, WarmupRequests: 5, Unfinished: 2, Unsolicited: 1, ConnectsAttempted: 3, ConnectsOK: 2,
 		Responses: 4, StatusCodes: map[string]uint64{"200": 3, "503": 1}, BytesRead: 600, BytesWritten: 480,
 		LatencyMS: latencyOf(h), ServiceMS: &svc, ConnectMS: connectOf(h),
@@ -48,6 +51,14 @@ func TestSummaryJSONGolden(t *testing.T) {
 	got = append(got, '\n')
 	path := filepath.Join("testdata", "summary.golden.json")
 	golden.Check(t, path, got)
+	var csvOut bytes.Buffer
+	if err := WriteCSV(&csvOut, s); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "summary.golden.csv"), csvOut.Bytes())
+	if rows, err := csv.NewReader(&csvOut).ReadAll(); err != nil || len(rows) != 2 || len(rows[1]) != len(CSVHeader) {
+		t.Errorf("the CSV does not read back as a header and a row of %d columns: %v %v", len(CSVHeader), rows, err)
+	}
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

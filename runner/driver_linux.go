@@ -47,6 +47,7 @@ type cpuUse struct{ quotaPct, throttledPct float64 }
 func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, cpuUse, error) {
 	var use cpuUse
 	cfg := env.phase.DriverConfig(clients, addrs)
+	cfg.SecondHistograms = true // for the step's latency interval log
 	input, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, use, fmt.Errorf("encode driver config: %w", err)

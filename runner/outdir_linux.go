@@ -49,13 +49,13 @@ func openOutDir(dir string) (*outDir, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	d := &outDir{path: dir, lock: f}
-	for _, old := range []string{ScorecardFile, ReportFile, LogDir, RunDir} {
+	for _, old := range []string{ScorecardFile, ReportFile, LogDir, HlogDir, RunDir} {
 		if err := os.RemoveAll(filepath.Join(dir, old)); err != nil {
 			d.close()
 			return nil, fmt.Errorf("runner: clear the earlier run's %s: %w", old, err)
 		}
 	}
-	for _, sub := range []string{LogDir, RunDir} {
+	for _, sub := range []string{LogDir, HlogDir, RunDir} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
 			d.close()
 			return nil, fmt.Errorf("runner: %w", err)

@@ -20,6 +20,9 @@ const (
 	ScorecardFile = "scorecard.yaml"
 	ReportFile    = "report.md"
 	LogDir        = "logs"
+	// HlogDir holds each step's latency as an HdrHistogram interval log,
+	// one interval per measured second (step-NN-cC-tT.hlog).
+	HlogDir = "hlog"
 	// RunDir holds what only lives while the run does (the servers' stats
 	// sockets); it is removed at the end.
 	RunDir = "run"

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scalelab/scalelab/attrib"
+	"github.com/scalelab/scalelab/driver"
+	"github.com/scalelab/scalelab/internal/atomicfile"
 	"github.com/scalelab/scalelab/internal/buildinfo"
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
@@ -165,6 +167,12 @@ func (r *run) step(ctx context.Context, clients, trial, index int) bool {
 	fmt.Fprintf(r.log, "  %6d %-7s (trial %d) ... ", clients, map[bool]string{true: "client", false: "clients"}[clients == 1], trial)
 	m := runStep(ctx, r.env, clients, trial, index, logFile)
 	logFile.Close()
+	if m.Driver != nil {
+		hlog := r.out.file(HlogDir + "/" + strings.TrimSuffix(logName, ".log") + ".hlog")
+		if err := atomicfile.Write(hlog, 0o644, func(w io.Writer) error { return driver.WriteIntervalLog(w, m.Driver) }); err != nil {
+			m.Warnings = append(m.Warnings, "latency interval log not written: "+err.Error())
+		}
+	}
 	goOn := r.record(ctx, m)
 	if err := r.save(); err != nil && r.err == nil {
 		r.stop(scorecards.StatusFailed, err)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/scalelab/scalelab/attrib"
 	"github.com/scalelab/scalelab/internal/netns"
 	"github.com/scalelab/scalelab/phases"
@@ -75,6 +77,7 @@ func TestRunWritesCompleteScorecard(t *testing.T) {
 	if len(loaded.Steps) != 2 || loaded.Status != scorecards.StatusComplete {
 		t.Fatalf("loaded card: status %s, %d steps", loaded.Status, len(loaded.Steps))
 	}
+	checkIntervalLogs(t, dir, loaded)
 	for _, s := range loaded.Steps {
 		if s.OK == 0 || s.SuccessRate < 0.99 || s.RPS <= 0 {
 			t.Errorf("step %d clients: ok %d success %.4f rps %.0f", s.Clients, s.OK, s.SuccessRate, s.RPS)
@@ -311,4 +314,36 @@ func children(t *testing.T, sub string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// checkIntervalLogs: each step left an HdrHistogram interval log that
+// hdrhistogram-go reads back, an interval per measured second, holding as
+// many responses as the step answered ok (tiny.yaml's answers are all 200).
+func checkIntervalLogs(t *testing.T, dir string, card *scorecards.Scorecard) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(dir, HlogDir, "step-*.hlog"))
+	if len(logs) != len(card.Steps) {
+		t.Fatalf("%d interval logs for %d steps: %v", len(logs), len(card.Steps), logs)
+	}
+	for i, path := range logs {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := hdrhistogram.NewHistogramLogReader(f)
+		var intervals, count int64
+		for {
+			h, err := r.NextIntervalHistogram()
+			if err != nil || h == nil {
+				break
+			}
+			intervals++
+			count += h.TotalCount()
+		}
+		f.Close()
+		st := card.Steps[i]
+		if intervals != int64(len(st.Timeline)) || count != st.OK {
+			t.Errorf("%s: %d intervals holding %d responses; the step: %d seconds, %d ok", path, intervals, count, len(st.Timeline), st.OK)
+		}
+	}
 }

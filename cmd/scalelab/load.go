@@ -19,6 +19,7 @@ import (
 
 	"github.com/scalelab/scalelab/driver"
 	"github.com/scalelab/scalelab/driver/threshold"
+	"github.com/scalelab/scalelab/internal/atomicfile"
 	"github.com/scalelab/scalelab/internal/boundedread"
 	"github.com/scalelab/scalelab/units"
 )
@@ -78,6 +79,7 @@ type loadOptions struct {
 	config     string
 	bodyFile   string
 	thresholds []string
+	hlog       string
 }
 
 func setupLoad(fs *pflag.FlagSet) runFunc {
@@ -101,7 +103,8 @@ func setupLoad(fs *pflag.FlagSet) runFunc {
 	fs.DurationVarP(&c.ConnectTimeout, "connect-timeout", "", 0, "per connect (default: --timeout)")
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "fail (exit 1) unless `EXPR` holds, e.g. 'p99<10ms' (repeatable; see below)")
 	fs.BoolVar(&o.latency, "latency", false, "print the latency percentile spectrum (as wrk2 does: 50 to 100%, and HdrHistogram's detail)")
-	fs.StringVarP(&o.format, "format", "o", "text", "output `FORMAT`: text or json (schema scalelab/load/v1)")
+	fs.StringVarP(&o.format, "format", "o", "text", "output `FORMAT`: text, json (schema scalelab/load/v1) or csv (a header and one row)")
+	fs.StringVar(&o.hlog, "hlog", "", "also write the latency as an HdrHistogram interval log, one interval per second, to `FILE` (HistogramLogAnalyzer reads it)")
 	fs.BoolVar(&o.json, "json", false, "the same as --format json")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress line")
 	fs.StringVar(&o.out, "out", "", "also write the JSON summary to `FILE` (for shards)")
@@ -129,8 +132,8 @@ func (o *loadOptions) finish(fs *pflag.FlagSet) error {
 	if o.json {
 		o.format = "json"
 	}
-	if o.format != "text" && o.format != "json" {
-		return usageError("load", "-o, --format %q: want text or json", o.format)
+	if o.format != "text" && o.format != "json" && o.format != "csv" {
+		return usageError("load", "-o, --format %q: want text, json or csv", o.format)
 	}
 	if _, err := parseThresholds(o.thresholds); err != nil {
 		return usageError("load", "%w", err)
@@ -305,6 +308,9 @@ func (o *loadOptions) run(ctx context.Context, out streams) error {
 	if o.cfg.RunID == "" {
 		o.cfg.RunID = newRunID()
 	}
+	if o.hlog != "" {
+		o.cfg.SecondHistograms = true
+	}
 	if !o.quiet && isTerminal(out.stderr) {
 		o.cfg.Progress = out.stderr
 	}
@@ -354,8 +360,17 @@ func (o *loadOptions) write(w io.Writer, sum *driver.Summary) error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if o.format == "json" {
+	if o.hlog != "" {
+		err := atomicfile.Write(o.hlog, 0o644, func(f io.Writer) error { return driver.WriteIntervalLog(f, sum) })
+		if err != nil {
+			return fmt.Errorf("--hlog: %w", err)
+		}
+	}
+	switch o.format {
+	case "json":
 		return writeSummaryJSON(w, sum)
+	case "csv":
+		return driver.WriteCSV(w, sum)
 	}
 	return driver.WriteTextOptions(w, sum, driver.TextOptions{Spectrum: o.latency})
 }
