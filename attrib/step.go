@@ -150,7 +150,7 @@ type H2Evidence struct {
 	GoAway  int64 `yaml:"goaway,omitempty"`
 	// Waited counts requests that waited at the client for a stream slot,
 	// WaitP99MS their wait's p99: queueing at the client.
-	Waited    int64       `yaml:"waited,omitempty"`
+	Waited    int64        `yaml:"waited,omitempty"`
 	WaitP99MS units.Millis `yaml:"wait_p99_ms,omitempty"`
 	// FlowBlockedMS is the time request bodies waited for flow-control
 	// window, summed over streams.

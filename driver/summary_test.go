@@ -1,8 +1,8 @@
 package driver
 
 import (
-	"encoding/csv"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"math"
@@ -33,7 +33,7 @@ func TestSummaryJSONGolden(t *testing.T) {
 		Schema: SummarySchema, RunID: "7f3a9c2e", Targets: []string{"http://127.0.0.1:8080/"}, Method: "POST", BodyBytes: 7, Clients: 2, ClientsTotal: 4,
 		Shard: "0/2", Shards: 2, Mode: "closed", Pipeline: 1, KeepAlive: true, DurationS: 2, EndedBy: "duration",
 		MeasuredFrom: time.Date(2026, 12, 1, 10, 0, 0, 500e6, time.UTC),
-		OK: 3, WarmupRequests: 5, Unfinished: 2, Unsolicited: 1, ConnectsAttempted: 3, ConnectsOK: 2,
+		OK:           3, WarmupRequests: 5, Unfinished: 2, Unsolicited: 1, ConnectsAttempted: 3, ConnectsOK: 2,
 		Responses: 4, StatusCodes: map[string]uint64{"200": 3, "503": 1}, BytesRead: 600, BytesWritten: 480,
 		LatencyMS: latencyOf(h), ServiceMS: &svc, ConnectMS: connectOf(h),
 		Errors:        map[string]uint64{ClassHTTP5xx: 1, ClassConnectRefused: 1, "other_EHOSTUNREACH_connect": 1},

@@ -123,7 +123,6 @@ func commonClients(rungs []Rung) int {
 	return best
 }
 
-
 // setup says what ran: "pool, 16 workers, keep-alive; nofile 1,024".
 func setup(c *scorecards.Scorecard) string {
 	sv, d, lim := c.Config.Server, c.Config.Driver, c.Config.Limits
