@@ -96,7 +96,7 @@ func TestLoadFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{url, "-H", "NoColon"}, `-H, --header: header "NoColon": want "Name: value"`},
 		{[]string{url, "--body", "x", "--body-file", "f"}, "choose one"},
 		{[]string{url, "--body-file", "/nonexistent/body"}, "--body-file: open /nonexistent/body"},
-		{[]string{url, "-o", "yaml"}, `-o, --format "yaml": want text or json`},
+		{[]string{url, "-o", "yaml"}, `-o, --format "yaml": want text, json or jsonl`},
 		{[]string{url, "--threshold", "p99<10", "--threshold", "sucess>=1%"}, "did you mean success?"},
 		{[]string{url, "--run-id", "a b"}, "--run-id: "},
 	}
