@@ -75,7 +75,26 @@ func measuredStep(m *measured) attrib.Step {
 	for _, s := range d.Timeline {
 		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99MS)})
 	}
+	st.Hosts = hostEvidence(m.Hosts)
+	if len(st.Hosts) > 0 {
+		st.Driver.Shards = len(st.Hosts)
+	}
 	return st
+}
+
+// hostEvidence is each client host's record: its shard's numbers, its
+// driver's CPU and its own ports.
+func hostEvidence(runs []hostRun) []attrib.Host {
+	var out []attrib.Host
+	for _, r := range runs {
+		h := attrib.Host{Addr: r.addr, TimeWaitMax: r.twMax, PortRangeSize: r.portRange}
+		if s := r.sum; s != nil {
+			h.Clients, h.Requests, h.OK, h.Connects = s.Clients, int64(s.Requests), int64(s.OK), int64(s.ConnectsAttempted)
+			h.Errors, h.CPUPct = nonZero(s.Errors), units.Percent(s.Driver.CPUPct)
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 func latencyOf(l driver.Latency) attrib.Latency {
@@ -243,6 +262,13 @@ func stepLine(s scorecards.Step, j attrib.Judgment) string {
 	line := fmt.Sprintf("%s rps, %s ok, p99 %s", units.Rate(float64(s.RPS)), units.Pct(float64(s.SuccessRate)), s.LatencyMS.P99)
 	if j.State != attrib.Clean {
 		line += fmt.Sprintf(" [%s: %s]", j.State, j.Limit)
+	}
+	if len(s.Hosts) > 0 {
+		tw := make([]string, len(s.Hosts))
+		for i, h := range s.Hosts {
+			tw[i] = units.Int(h.TimeWaitMax)
+		}
+		line += fmt.Sprintf(" (%s client hosts, TIME_WAIT %s)", units.Int(len(s.Hosts)), strings.Join(tw, " / "))
 	}
 	return line
 }
