@@ -67,6 +67,7 @@ func expiry(d time.Duration) (<-chan struct{}, func()) {
 type driverProc struct {
 	proc   *netns.Process
 	capped *cpuCap
+	stdin  io.WriteCloser
 	stdout bytes.Buffer
 	tail   *tailBuffer
 }
@@ -74,16 +75,26 @@ type driverProc struct {
 // startDriver starts the driver with cfg in ns, pinned to cpus, capped at
 // cpuShare of a core (0: no cap) in the CPU group name, and hands it cfg.
 func startDriver(env *stepEnv, ns *netns.NS, cfg driver.Config, cpus []int, name string, cpuShare float64, logFile io.Writer) (*driverProc, error) {
-	input, err := json.Marshal(cfg)
+	d, err := spawnDriver(env, ns, cpus, name, cpuShare, logFile)
 	if err != nil {
-		return nil, fmt.Errorf("encode driver config: %w", err)
+		return nil, err
 	}
+	if err := d.handOver(cfg); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// spawnDriver starts the driver in ns, pinned to cpus, capped at cpuShare
+// of a core (0: no cap) in the CPU group name, with its RLIMIT_NOFILE set;
+// it waits for its configuration on its standard input (handOver).
+func spawnDriver(env *stepEnv, ns *netns.NS, cpus []int, name string, cpuShare float64, logFile io.Writer) (*driverProc, error) {
 	cmd := exec.Command(env.exe, "load", "--config", "-", "--quiet")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	d := &driverProc{tail: newTailBuffer(8 << 10)}
+	d := &driverProc{stdin: stdin, tail: newTailBuffer(8 << 10)}
 	cmd.Stdout = &d.stdout
 	cmd.Stderr = io.MultiWriter(d.tail, logFile)
 	d.proc, err = netns.Spawn(ns, cmd, cpus)
@@ -96,14 +107,28 @@ func startDriver(env *stepEnv, ns *netns.NS, cfg driver.Config, cpus []int, name
 			env.applied.fail(fmt.Sprintf("driver_nofile=%d", env.phase.Limits.DriverNoFile), err.Error())
 		}
 	}
-	_, werr := stdin.Write(input)
-	stdin.Close()
-	if werr != nil {
-		d.proc.Kill()
-		_ = d.capped.remove()
-		return nil, fmt.Errorf("hand the driver its config: %w (driver: %s)", werr, d.tail.String())
-	}
 	return d, nil
+}
+
+// handOver writes cfg to the driver's standard input, which starts its
+// run; on failure the driver is killed.
+func (d *driverProc) handOver(cfg driver.Config) error {
+	input, err := json.Marshal(cfg)
+	if err == nil {
+		_, err = d.stdin.Write(input)
+	}
+	d.stdin.Close()
+	if err != nil {
+		d.kill()
+		return fmt.Errorf("hand the driver its config: %w (driver: %s)", err, d.tail.String())
+	}
+	return nil
+}
+
+// kill ends a driver at once and removes its CPU group.
+func (d *driverProc) kill() {
+	d.proc.Kill()
+	_ = d.capped.remove()
 }
 
 // wait waits for the driver to end (stopping it when ctx ends or expired

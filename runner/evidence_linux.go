@@ -142,6 +142,7 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 		if b := m.StatsBefore; b != nil {
 			all -= int64(b.Requests)
 			sv.Requests = all
+			sv.Accepted -= int64(b.Accepted) // the readiness probe's connection came before
 			if window := s.UptimeS - b.UptimeS; s.Workers > 0 && window > 0 {
 				sv.WorkersBusyPct = units.Percent(100 * (s.BusyWorkerSeconds - b.BusyWorkerSeconds) / (float64(s.Workers) * window))
 			}

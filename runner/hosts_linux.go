@@ -87,58 +87,79 @@ type hostRun struct {
 	portRange int64
 }
 
-// runHosts runs the step's driver as one shard per client host, all
-// starting at start, and returns their merged summary with each host's
-// own. The driver CPUs are dealt to the hosts in turn (hosts beyond them
-// share them); a phase's driver_cpu cap is split evenly between them.
-func runHosts(ctx context.Context, env *stepEnv, h *hostNet, addrs []string, clients int, start time.Time, logFile io.Writer) (*driver.Summary, cpuUse, []hostRun, error) {
+// hostDrivers are the client hosts' drivers, started and waiting for
+// their configuration.
+type hostDrivers struct {
+	net   *hostNet
+	procs []*driverProc
+}
+
+// spawnHosts starts one driver per client host, each waiting for its
+// configuration: starting a process takes longer on a busy machine than
+// handing it its configuration, so the common start time is set after.
+// The driver CPUs are dealt to the hosts in turn (hosts beyond them share
+// them); a phase's driver_cpu cap is split evenly between them.
+func spawnHosts(env *stepEnv, h *hostNet, logFile io.Writer) (*hostDrivers, error) {
 	n := len(h.lan.Hosts)
-	cfg := env.phase.DriverConfig(clients, addrs)
-	cfg.RunID = fmt.Sprintf("step-%d", env.step)
-	cfg.NamespaceMark, cfg.StartAt = h.mark, start
 	share := env.phase.Limits.DriverCPU / float64(n)
-	procs := make([]*driverProc, n)
+	hd := &hostDrivers{net: h}
 	for i, host := range h.lan.Hosts {
-		c := cfg
-		c.Shard = driver.Shard{Index: i, Count: n}
 		cpus := []int{env.driverCPUs[i%len(env.driverCPUs)]}
-		d, err := startDriver(env, host, c, cpus, fmt.Sprintf("driver-%d-h%d", env.step, i+1), share, logFile)
+		d, err := spawnDriver(env, host, cpus, fmt.Sprintf("driver-%d-h%d", env.step, i+1), share, logFile)
 		if err != nil {
-			for _, p := range procs[:i] {
-				p.kill()
-			}
-			return nil, cpuUse{}, nil, fmt.Errorf("client host %d: %w", i+1, err)
+			hd.kill()
+			return nil, fmt.Errorf("client host %d: %w", i+1, err)
 		}
-		procs[i] = d
+		hd.procs = append(hd.procs, d)
 	}
 	if share > 0 {
 		env.applied.set("driver_cpu", strconv.FormatFloat(env.phase.Limits.DriverCPU, 'f', -1, 64))
 	}
+	return hd, nil
+}
+
+// kill ends every host's driver at once.
+func (hd *hostDrivers) kill() {
+	for _, d := range hd.procs {
+		d.kill()
+	}
+}
+
+// run hands every host its shard of the step's load, all starting at
+// start, waits for them, and returns their merged summary with each
+// host's own.
+func (hd *hostDrivers) run(ctx context.Context, env *stepEnv, addrs []string, clients int, start time.Time) (*driver.Summary, cpuUse, []hostRun, error) {
+	n := len(hd.procs)
+	cfg := env.phase.DriverConfig(clients, addrs)
+	cfg.RunID = fmt.Sprintf("step-%d", env.step)
+	cfg.NamespaceMark, cfg.StartAt = hd.net.mark, start
+	for i, d := range hd.procs {
+		c := cfg
+		c.Shard = driver.Shard{Index: i, Count: n}
+		if err := d.handOver(c); err != nil {
+			hd.kill()
+			return nil, cpuUse{}, nil, fmt.Errorf("client host %d: %w", i+1, err)
+		}
+	}
 	runs := make([]hostRun, n)
-	stopSampling := background(func(ctx context.Context) { sampleHosts(ctx, procs, runs) })
+	stopSampling := background(func(ctx context.Context) { sampleHosts(ctx, hd.procs, runs) })
 	budget := driverBudget(env.phase) + time.Until(start)
 	expired, stopTimer := expiry(budget)
 	defer stopTimer()
 	var errs []error
-	for i, d := range procs { // they run together; this waits for each in turn
+	for i, d := range hd.procs { // they run together; this waits for each in turn
 		var err error
 		if runs[i].sum, runs[i].cpu, err = d.wait(ctx, expired, budget); err != nil {
 			errs = append(errs, fmt.Errorf("client host %d: %w", i+1, err))
 		}
 	}
 	stopSampling()
-	for i, host := range h.lan.Hosts {
-		runs[i].addr = h.lan.Addrs[i].String()
+	for i, host := range hd.net.lan.Hosts {
+		runs[i].addr = hd.net.lan.Addrs[i].String()
 		readHostPorts(host, &runs[i])
 	}
 	sum, use, err := mergeHosts(runs, env)
 	return sum, use, runs, errors.Join(append(errs, err)...)
-}
-
-// kill ends a driver at once and removes its CPU group.
-func (d *driverProc) kill() {
-	d.proc.Kill()
-	_ = d.capped.remove()
 }
 
 // sampleHosts reads each host's TIME_WAIT (through its driver's /proc

@@ -175,9 +175,18 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, h
 	sampler := probe.NewSampler(fs, pid, sampleEvery)
 	stopSampling := background(func(ctx context.Context) { _ = sampler.Run(ctx) })
 	d := env.phase.Driver
+	var drivers *hostDrivers
+	if hosts != nil {
+		var err error
+		if drivers, err = spawnHosts(env, hosts, logs); err != nil {
+			m.fail(err)
+			stopSampling()
+			return
+		}
+	}
 	start := time.Now() // when the driver begins its warmup
 	if hosts != nil {
-		start = start.Add(hostStartLead) // the hosts' common start: every one is up by then
+		start = start.Add(hostStartLead) // the hosts' common start: every one has its configuration by then
 	}
 	stopMid := background(func(ctx context.Context) {
 		select {
@@ -191,7 +200,11 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, h
 	stopWindow := background(func(ctx context.Context) {
 		// The server's counters as the measured window opens (after the
 		// warmup and the ramp), so that its work is counted over the
-		// window the clients' answers are.
+		// window the clients' answers are. Without either, the window is
+		// the whole run and the counters from before it serve.
+		if d.Warmup+d.Ramp == 0 {
+			return
+		}
 		select {
 		case <-time.After(time.Until(start) + d.Warmup.D() + d.Ramp.D()):
 			if snap, err := stats.Snapshot(ctx); err == nil {
@@ -203,8 +216,8 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, h
 	var sum *driver.Summary
 	var driverCPU cpuUse
 	var derr error
-	if hosts != nil {
-		sum, driverCPU, m.Hosts, derr = runHosts(ctx, env, hosts, srv.addrs, m.Clients, start, logs)
+	if drivers != nil {
+		sum, driverCPU, m.Hosts, derr = drivers.run(ctx, env, srv.addrs, m.Clients, start)
 	} else {
 		sum, driverCPU, derr = runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
 	}
