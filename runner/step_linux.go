@@ -213,14 +213,7 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, h
 		case <-ctx.Done():
 		}
 	})
-	var sum *driver.Summary
-	var driverCPU cpuUse
-	var derr error
-	if drivers != nil {
-		sum, driverCPU, m.Hosts, derr = drivers.run(ctx, env, srv.addrs, m.Clients, start)
-	} else {
-		sum, driverCPU, derr = runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
-	}
+	sum, driverCPU, derr := stepDriver(ctx, env, m, ns, drivers, srv.addrs, start, logs)
 	stopWindow()
 	m.Driver, m.DriverCPU = sum, driverCPU
 	m.ServerCPU.quotaPct, m.ServerCPU.throttledPct = srv.cpu.throttled()
@@ -253,6 +246,17 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, h
 	for _, w := range m.Peaks.Warnings {
 		m.warn("sampler: %s", w)
 	}
+}
+
+// stepDriver runs the step's driver: from the client hosts, all starting
+// at start (their runs recorded in m.Hosts), or as one process in ns.
+func stepDriver(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, drivers *hostDrivers, addrs []string, start time.Time, logs io.Writer) (*driver.Summary, cpuUse, error) {
+	if drivers == nil {
+		return runDriver(ctx, env, ns, addrs, m.Clients, logs)
+	}
+	sum, use, runs, err := drivers.run(ctx, env, addrs, m.Clients, start)
+	m.Hosts = runs
+	return sum, use, err
 }
 
 // background runs fn until the returned stop function is called; stop
