@@ -143,6 +143,7 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 			all -= int64(b.Requests)
 			sv.Requests = all
 			sv.Accepted -= int64(b.Accepted) // the readiness probe's connection came before
+			sv.Abandoned = int64(s.AbandonedResponses - b.AbandonedResponses)
 			if window := s.UptimeS - b.UptimeS; s.Workers > 0 && window > 0 {
 				sv.WorkersBusyPct = units.Percent(100 * (s.BusyWorkerSeconds - b.BusyWorkerSeconds) / (float64(s.Workers) * window))
 			}

@@ -205,3 +205,30 @@ func mustReadDir(t *testing.T, dir string) []os.DirEntry {
 	}
 	return es
 }
+
+// TestK8sJobUsage: the mistakes of `scalelab k8s job` are usage errors
+// that say what to do.
+func TestK8sJobUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"k8s", "pod"}, "want 'scalelab k8s job --shards N [load flags] URL...'"},
+		{[]string{"k8s", "job", "--shards", "4"}, "no target URL given"},
+		{[]string{"k8s", "job", "http://127.0.0.1:8080/"}, "--shards N is required"},
+		{[]string{"k8s", "job", "--shards", "4", "http://web.bench.svc:8080/"}, "is not a loopback address: in a cluster the pods' load leaves them, so give --allow-remote"},
+		{[]string{"k8s", "job", "--shards", "4", "-c", "2", "http://127.0.0.1:8080/"}, "2 clients cannot be split over 4 shards"},
+		{[]string{"k8s", "job", "--shards", "2", "--start-at", "2000-01-01T00:00:00Z", "http://127.0.0.1:8080/"}, "is not after now"},
+		{[]string{"k8s", "job", "--shards", "2", "--start-in", "1h", "http://127.0.0.1:8080/"}, "more than 10m0s ahead"},
+		{[]string{"k8s", "job", "--shards", "2", "--name", "Load", "http://127.0.0.1:8080/"}, `name "Load": want a DNS label`},
+		{[]string{"k8s", "job", "--shards", "2", "--spread", "far", "http://127.0.0.1:8080/"}, `spread "far": want required or preferred`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := cli(t, tt.args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || r.stdout != "" {
+				t.Errorf("exit %d, stderr %q (stdout %q); want exit %d saying %q", r.code, r.stderr, r.stdout, exitUsage, tt.want)
+			}
+		})
+	}
+}
