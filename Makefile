@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver bench-h2 h2-side-by-side clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare k8s-manifest noise anchors bench-driver bench-h2 h2-side-by-side clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -68,6 +68,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	@grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
 	  d=$$(dirname $$f); for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 	    echo "== $$d $$fn"; $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$d || exit 1; done; done
+
+k8s-manifest: build ## make k8s-manifest URL=http://svc:8080/ [SHARDS=4] [ARGS='-c 4000 -d 60s']: print the Indexed Job and ConfigMap of a sharded load (docs/scale-out.md)
+	@test -n "$(URL)" || { echo "usage: make k8s-manifest URL=http://web.bench.svc:8080/ [SHARDS=4] [ARGS='-c 4000 -d 60s --image IMAGE']"; exit 2; }
+	@$(BIN) k8s job --shards $(or $(SHARDS),4) --allow-remote $(ARGS) '$(URL)'
 
 noise: build ## measure the noise margins of this machine (one count's trials within a run, and from run to run); as root
 	$(GO) run ./scripts/noise

@@ -40,11 +40,11 @@ func Advise(limit Limit, resource Resource, retryStorm bool, setup Setup) string
 	case Port:
 		if !setup.KeepAlive {
 			return "Stop spending a port per request: keep connections open (driver.keepalive: true, phase 3), " +
-				"spread clients over more server ports (server.listeners), or widen limits.port_range and let the " +
-				"kernel reuse TIME_WAIT ports (tcp_tw_reuse 1)."
+				"spread clients over more server ports (server.listeners) or more client addresses (driver.hosts, phase 12), " +
+				"or widen limits.port_range and let the kernel reuse TIME_WAIT ports (tcp_tw_reuse 1)."
 		}
 		return "Each connection holds a port of one client address: spread clients over more server ports (server.listeners) " +
-			"or widen limits.port_range."
+			"or more client addresses (driver.hosts, phase 12), or widen limits.port_range."
 	case Backlog:
 		if resource == Loopback {
 			return "Packets were dropped before any listener saw them: raise net.core.netdev_max_backlog, or spread the connects (driver.ramp)."

@@ -9,7 +9,8 @@ import (
 )
 
 // Facts describes what the step measured in words, one line for the
-// server, the driver and the kernel, for the report's "Measured" list.
+// server, the driver, the client hosts when there were several, and the
+// kernel (always last), for the report's "Measured" list.
 func (st Step) Facts() []string {
 	sv := st.Server
 	server := fmt.Sprintf("Server: CPU %s%% of a core, RSS %s MB, open fds up to %s", units.Float(float64(sv.CPUPct), 1),
@@ -77,7 +78,12 @@ func (st Step) Facts() []string {
 		}
 		kernel = "Kernel: " + strings.Join(parts, ", ") + "."
 	}
-	return []string{server, driver, kernel}
+	out := []string{server, driver}
+	if len(st.Hosts) > 0 {
+		out = append(out, fmt.Sprintf("Client hosts: %s, each a namespace of its own on the lab's bridge; ", units.Int(len(st.Hosts)))+
+			strings.Join(HostLines(st.Hosts), "; ")+".")
+	}
+	return append(out, kernel) // the kernel's line last: the report replaces it
 }
 
 // maxStreamsText says what a server's SETTINGS_MAX_CONCURRENT_STREAMS

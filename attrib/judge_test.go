@@ -66,6 +66,42 @@ func TestJudge(t *testing.T) {
 			wantFacts: []string{"EADDRNOTAVAIL (addr_unavailable): 766,616", "TIME_WAIT 16,380 of 16,384 ephemeral ports (100%)"},
 		},
 		{
+			name: "port: one client host out of ports, per-host TIME_WAIT",
+			step: func(s *Step) {
+				s.OK, s.SuccessRate, s.Requests = 16384, 0.81, 20227
+				s.Errors["addr_unavailable"] = 3843
+				s.Kernel.TimeWait = Of(0) // the server's namespace: the clients close first
+				s.Hosts = []Host{{Addr: "10.77.0.2", Clients: 50, Requests: 20227, OK: 16384, Errors: map[string]int64{"addr_unavailable": 3843},
+					TimeWaitMax: 16384, PortRangeSize: 16384}}
+			},
+			wantState: Dropped, wantLimit: Port, wantResource: Ports,
+			wantFacts: []string{"EADDRNOTAVAIL (addr_unavailable): 3,843",
+				"client host 1 (10.77.0.2): TIME_WAIT 16,384 of 16,384 ephemeral ports (100%), EADDRNOTAVAIL 3,843, 16,384 ok of 20,227 requests from 50 clients"},
+		},
+		{
+			name: "port: four client hosts each well within their ports",
+			step: func(s *Step) {
+				s.Kernel.PortRangeSize = Of(100) // the server namespace's range does not count
+				for i := range 4 {
+					s.Hosts = append(s.Hosts, Host{Addr: "10.77.0." + string(rune('2'+i)), Clients: 12, Requests: 5000, OK: 5000,
+						TimeWaitMax: 5000, PortRangeSize: 16384})
+				}
+			},
+			wantState: Clean, wantLimit: None,
+		},
+		{
+			name: "port: one of four client hosts fills its range",
+			step: func(s *Step) {
+				for i := range 4 {
+					s.Hosts = append(s.Hosts, Host{Addr: "10.77.0." + string(rune('2'+i)), Clients: 12, Requests: 5000, OK: 5000,
+						TimeWaitMax: 5000, PortRangeSize: 16384})
+				}
+				s.Hosts[2].TimeWaitMax, s.Hosts[2].PortRangeSize = 990, 1000
+			},
+			wantState: Saturated, wantLimit: Port, wantResource: Ports,
+			wantFacts: []string{"client host 3 (10.77.0.4): TIME_WAIT 990 of 1,000 ephemeral ports (99%)", "client host 1 (10.77.0.2): TIME_WAIT 5,000 of 16,384"},
+		},
+		{
 			name: "port: TIME_WAIT fills the range and connect slows before any EADDRNOTAVAIL",
 			step: func(s *Step) {
 				s.Clients, s.Requests, s.OK, s.RPS = 1, 16143, 16143, 1614

@@ -95,8 +95,7 @@ func fdEvidence(s Step) []string {
 
 func portEvidence(s Step) []string {
 	n := s.Errors["addr_unavailable"]
-	k := s.Kernel
-	tw, ports := k.TimeWaitPeak(), N(k.PortRangeSize)
+	tw, ports, _ := s.portsHeld()
 	filling := ports > 0 && float64(tw) >= PortsFilling*float64(ports)
 	if n == 0 && !filling {
 		return nil
@@ -105,7 +104,9 @@ func portEvidence(s Step) []string {
 	if n > 0 {
 		ev = append(ev, fmt.Sprintf("driver connect EADDRNOTAVAIL (addr_unavailable): %s", units.Int(n)))
 	}
-	if ports > 0 {
+	if len(s.Hosts) > 0 {
+		ev = append(ev, HostLines(s.Hosts)...)
+	} else if ports > 0 {
 		ev = append(ev, fmt.Sprintf("TIME_WAIT %s of %s ephemeral ports (%.0f%%)",
 			units.Int(tw), units.Int(ports), 100*float64(tw)/float64(ports)))
 	} else if tw > 0 {
@@ -115,6 +116,23 @@ func portEvidence(s Step) []string {
 		ev = append(ev, fmt.Sprintf("connect p50 %s, p99 %s: connect() searches the range for a free port", s.ConnectMS.P50, s.ConnectMS.P99))
 	}
 	return ev
+}
+
+// HostLines describes each client host's ports, one line each: its
+// address, TIME_WAIT against its range, its EADDRNOTAVAIL and its
+// requests.
+func HostLines(hosts []Host) []string {
+	out := make([]string, 0, len(hosts))
+	for i, h := range hosts {
+		line := fmt.Sprintf("client host %d (%s): TIME_WAIT %s", i+1, h.Addr, units.Int(h.TimeWaitMax))
+		if h.PortRangeSize > 0 {
+			line += fmt.Sprintf(" of %s ephemeral ports (%.0f%%)", units.Int(h.PortRangeSize), 100*h.portFill())
+		}
+		line += fmt.Sprintf(", EADDRNOTAVAIL %s, %s ok of %s requests from %s",
+			units.Int(h.Errors["addr_unavailable"]), units.Int(h.OK), units.Int(h.Requests), units.Clients(h.Clients))
+		out = append(out, line)
+	}
+	return out
 }
 
 func backlogEvidence(s Step) []string {

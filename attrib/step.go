@@ -45,7 +45,33 @@ type Step struct {
 	// measured window (a pool that ties workers to connections starves
 	// the rest).
 	ClientsStarved int `yaml:"clients_starved,omitempty"`
+
+	// Hosts are the client hosts of a step whose driver ran as several
+	// (driver.hosts), one entry each; their ports are their own, so the
+	// port limit is read per host.
+	Hosts []Host `yaml:"hosts,omitempty"`
 }
+
+// Host is one client host of a step: a network namespace of its own, with
+// its own address on the lab's bridge, its own ephemeral ports and its own
+// share of the driver's CPUs, running one shard of the clients.
+type Host struct {
+	Addr     string           `yaml:"addr"`               // its address on the lab's bridge
+	Clients  int              `yaml:"clients"`            // connections it ran (its shard)
+	Requests int64            `yaml:"requests"`           // requests it attempted in the window
+	OK       int64            `yaml:"ok"`                 // of which answered 2xx/3xx
+	Connects int64            `yaml:"connects,omitempty"` // connections it opened in the window
+	Errors   map[string]int64 `yaml:"errors,omitempty"`   // its failed requests by class
+	CPUPct   units.Percent    `yaml:"cpu_pct"`            // its driver's CPU, of one core
+	// TimeWaitMax is the most TIME_WAIT sockets seen in its namespace,
+	// PortRangeSize its ephemeral ports (ip_local_port_range).
+	TimeWaitMax   int64 `yaml:"tw_max"`
+	PortRangeSize int64 `yaml:"port_range_size"`
+}
+
+// portFill is the share of its ports a host holds in TIME_WAIT (NaN when
+// its range is unknown).
+func (h Host) portFill() float64 { return ratio(float64(h.TimeWaitMax), float64(h.PortRangeSize)) }
 
 // Latency summarizes a distribution in milliseconds. Connect and handler
 // times fill p50, p99 and max (and mean) only.
@@ -211,6 +237,22 @@ func N(p *int64) int64 {
 
 // Of returns a pointer to v: a count that was read.
 func Of(v int64) *int64 { return &v }
+
+// portsHeld is the TIME_WAIT count and the port range of the namespace
+// whose ports were fullest: the step's own, or the fullest client host's,
+// with the number of namespaces read (1 without client hosts).
+func (s Step) portsHeld() (tw, size int64, of int) {
+	if len(s.Hosts) == 0 {
+		return s.Kernel.TimeWaitPeak(), N(s.Kernel.PortRangeSize), 1
+	}
+	best := s.Hosts[0]
+	for _, h := range s.Hosts[1:] {
+		if h.portFill() > best.portFill() || (best.PortRangeSize == 0 && h.PortRangeSize > 0) {
+			best = h
+		}
+	}
+	return best.TimeWaitMax, best.PortRangeSize, len(s.Hosts)
+}
 
 // TimeWaitPeak is the most TIME_WAIT sockets seen in the namespace.
 func (k KernelEvidence) TimeWaitPeak() int64 { return max(N(k.TimeWaitMax), N(k.TimeWait)) }

@@ -110,7 +110,8 @@ func (s Step) use(r Resource) (Use, bool) {
 	case DriverFDs:
 		return s.driverFDUse(), s.Driver.NoFile > 0 || s.Errors["too_many_open_files"] > 0
 	case Ports:
-		return s.portUse(), N(s.Kernel.PortRangeSize) > 0 || s.Errors["addr_unavailable"] > 0
+		_, size, _ := s.portsHeld()
+		return s.portUse(), size > 0 || s.Errors["addr_unavailable"] > 0
 	case AcceptQueue:
 		return s.acceptQueueUse(), s.Server.Backlog > 0 || s.Kernel.ListenOverflows != nil
 	case Loopback:
@@ -209,10 +210,13 @@ func (s Step) driverFDUse() Use {
 }
 
 func (s Step) portUse() Use {
-	tw, size := s.Kernel.TimeWaitPeak(), N(s.Kernel.PortRangeSize)
+	tw, size, of := s.portsHeld()
 	u := Use{Utilization: ratio(float64(tw), float64(size))}
 	if size > 0 {
 		u.Used = fmt.Sprintf("%s of %s in TIME_WAIT", units.Int(tw), units.Int(size))
+		if of > 1 {
+			u.Used += fmt.Sprintf(" on the fullest of %s client hosts", units.Int(of))
+		}
 	}
 	if n := s.Errors["addr_unavailable"]; n > 0 {
 		u.Errors, u.ErrorText = n, "connect EADDRNOTAVAIL"

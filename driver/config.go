@@ -28,6 +28,12 @@ const (
 	DefaultStreams        = 1                // streams per connection with H2C
 	MaxStreams            = 1 << 16          // most streams per connection with H2C
 	MaxConcurrency        = MaxClients       // most requests in flight: clients × streams (or × pipeline)
+	// MaxStartWait is how far ahead StartAt may lie: a run waits for it.
+	MaxStartWait = 10 * time.Minute
+	// StartLate is how far in the past StartAt may lie when the run
+	// begins: a shard that late still starts (its first second is short),
+	// one later is refused, since its timeline would not line up.
+	StartLate = time.Second
 )
 
 // Config describes one load run. The zero value of each field means its
@@ -140,13 +146,20 @@ type Config struct {
 	// H2C speaks HTTP/2 over cleartext TCP with prior knowledge (RFC 9113
 	// §3.3: the connection preface first, no Upgrade). Clients are then
 	// connections, each carrying up to Streams requests at once.
-	H2C bool `json:"h2c"`
+	H2C bool `json:"h2c,omitempty"`
 
 	// Streams is the number of requests each connection keeps in flight
 	// with H2C, one per stream (default 1; h2load's -m). The server's
 	// SETTINGS_MAX_CONCURRENT_STREAMS caps it: the requests beyond wait at
 	// the client for a free stream slot (Summary.H2 counts them).
-	Streams int `json:"streams"`
+	Streams int `json:"streams,omitempty"`
+	// StartAt, when set, is the wall-clock instant the run begins its
+	// warmup, and the origin of its timeline: shards given one StartAt
+	// (processes, pods, machines started seconds apart) begin together,
+	// so their per-second timelines line up when merged. Run waits for it;
+	// Validate refuses one more than MaxStartWait ahead or more than
+	// StartLate past.
+	StartAt time.Time `json:"start_at,omitzero"`
 }
 
 // Shard is the slice Index of Count equal slices of the clients (Index
@@ -154,6 +167,71 @@ type Config struct {
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+}
+
+// ShardIndexEnv is the environment variable a Kubernetes Indexed Job
+// sets to each pod's completion index (0 to completions-1): ShardFromEnv
+// reads a shard's index from it.
+const ShardIndexEnv = "JOB_COMPLETION_INDEX"
+
+// ShardFromEnv parses "auto/N": shard i of N with i from the environment
+// variable ShardIndexEnv, as getenv (os.Getenv) returns it. Any other
+// form is parsed by ParseShard.
+func ShardFromEnv(s string, getenv func(string) string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok || a != "auto" {
+		return ParseShard(s)
+	}
+	n, err := strconv.Atoi(b)
+	if err != nil || n < 1 {
+		return Shard{}, fmt.Errorf("shard %q: want auto/N with N >= 1", s)
+	}
+	v := getenv(ShardIndexEnv)
+	if v == "" {
+		return Shard{}, fmt.Errorf("shard %q: %s is not set (a Kubernetes Indexed Job sets it in each pod; elsewhere give i/N)", s, ShardIndexEnv)
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("shard %q: %s=%q, want an index 0 <= i < %d", s, ShardIndexEnv, v, n)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// checkStart checks a StartAt against the clock now: zero (none), at most
+// MaxStartWait ahead and at most StartLate past.
+func checkStart(at, now time.Time) error {
+	switch {
+	case at.IsZero():
+		return nil
+	case at.Sub(now) > MaxStartWait:
+		return fmt.Errorf("%s is %v ahead, more than the %v a run may wait", at.Format(time.RFC3339), at.Sub(now).Round(time.Second), MaxStartWait)
+	case now.Sub(at) > StartLate:
+		return fmt.Errorf("%s is %v in the past: a shard may start at most %v late, or its timeline would not line up with the others' (choose a later time)",
+			at.Format(time.RFC3339Nano), now.Sub(at).Round(time.Millisecond), StartLate)
+	}
+	return nil
+}
+
+// ParseStartAt parses a start time: RFC 3339 (2026-12-01T10:00:00Z, with
+// fractions of a second if wanted) or unix seconds (1764583200, or with a
+// fraction: 1764583200.5).
+func ParseStartAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	secs, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || n <= 0 || n > 1<<40 || strings.HasPrefix(secs, "+") {
+		return time.Time{}, fmt.Errorf("start time %q: want RFC 3339 (2026-12-01T10:00:00Z) or unix seconds", s)
+	}
+	var ns int64
+	if frac != "" {
+		if len(frac) > 9 || strings.TrimLeft(frac, "0123456789") != "" {
+			return time.Time{}, fmt.Errorf("start time %q: want RFC 3339 (2026-12-01T10:00:00Z) or unix seconds", s)
+		}
+		ns, _ = strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+	}
+	return time.Unix(n, ns), nil
 }
 
 // ParseShard parses "i/N".
@@ -246,6 +324,9 @@ func (c Config) Validate() error {
 	}
 	c.validateShard(bad)
 	c.validateH2(bad)
+	if err := checkStart(c.StartAt, time.Now()); err != nil {
+		bad("start_at", "%v", err)
+	}
 	if c.Loops < 0 {
 		bad("loops", "must not be negative, got %d", c.Loops)
 	}

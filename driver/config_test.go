@@ -191,3 +191,104 @@ func TestDeal(t *testing.T) {
 		t.Errorf("origins %v, want client g at g/10 of the 1 s ramp", origins)
 	}
 }
+
+func TestShardFromEnv(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k != ShardIndexEnv {
+				t.Errorf("read %s, want %s", k, ShardIndexEnv)
+			}
+			return v
+		}
+	}
+	tests := []struct {
+		in, index string
+		want      Shard
+		err       string
+	}{
+		{"auto/4", "0", Shard{0, 4}, ""},
+		{"auto/4", "3", Shard{3, 4}, ""},
+		{"2/4", "0", Shard{2, 4}, ""}, // i/N ignores the environment
+		{"auto/4", "4", Shard{}, `JOB_COMPLETION_INDEX="4", want an index 0 <= i < 4`},
+		{"auto/4", "-1", Shard{}, "want an index"},
+		{"auto/4", "x", Shard{}, "want an index"},
+		{"auto/4", "", Shard{}, "JOB_COMPLETION_INDEX is not set"},
+		{"auto/0", "0", Shard{}, "want auto/N with N >= 1"},
+		{"auto/", "0", Shard{}, "want auto/N"},
+		{"auto", "0", Shard{}, "want i/N"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in+"="+tt.index, func(t *testing.T) {
+			got, err := ShardFromEnv(tt.in, env(tt.index))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseStartAt(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2026-12-01T10:00:00Z", time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), true},
+		{"2026-12-01T11:00:00.25+01:00", time.Date(2026, 12, 1, 10, 0, 0, 250e6, time.UTC), true},
+		{"1764583200", time.Unix(1764583200, 0), true},
+		{"1764583200.5", time.Unix(1764583200, 500e6), true},
+		{"1764583200.123456789", time.Unix(1764583200, 123456789), true},
+		{"1764583200.1234567891", time.Time{}, false},
+		{"1764583200.", time.Unix(1764583200, 0), true},
+		{"+1764583200", time.Time{}, false},
+		{"-5", time.Time{}, false},
+		{"0", time.Time{}, false},
+		{"2026-12-01 10:00:00", time.Time{}, false},
+		{"10s", time.Time{}, false},
+		{"", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseStartAt(tt.in)
+			if (err == nil) != tt.ok || (tt.ok && !got.Equal(tt.want)) {
+				t.Fatalf("ParseStartAt(%q) = %v, %v; want %v (ok %v)", tt.in, got, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestStartAtBounds(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name string
+		at   time.Time
+		err  string
+	}{
+		{"none", time.Time{}, ""},
+		{"soon", now.Add(2 * time.Second), ""},
+		{"a little late", now.Add(-StartLate / 2), ""},
+		{"too late", now.Add(-3 * StartLate), "in the past: a shard may start at most 1s late"},
+		{"too far ahead", now.Add(MaxStartWait + time.Minute), "more than the 10m0s a run may wait"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Config{Targets: []string{"http://127.0.0.1:8080/"}, StartAt: tt.at}.Validate()
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != "start_at" || !strings.Contains(ce.Msg, tt.err) {
+				t.Fatalf("err = %v, want start_at: %q", err, tt.err)
+			}
+		})
+	}
+}

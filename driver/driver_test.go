@@ -457,3 +457,66 @@ func TestUnsolicitedResponses(t *testing.T) {
 		t.Errorf("merge of two: unsolicited %d requests %d, want 20 20", m.Unsolicited, m.Requests)
 	}
 }
+
+// TestStartAtAlignsShards: shards started 400 ms apart with one StartAt
+// begin their warmup at that instant, so their timelines count from the
+// same second; without it they are 400 ms apart.
+func TestStartAtAlignsShards(t *testing.T) {
+	race.Skip(t)
+	t.Parallel()
+	s := startServer(t, labServer)
+	const apart = 400 * time.Millisecond
+	runShards := func(at time.Time) (parts []*Summary, returned []time.Time) {
+		parts, returned = make([]*Summary, 2), make([]time.Time, 2)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			time.Sleep(time.Duration(i) * apart)
+			cfg := Config{Targets: []string{s.URL + "/"}, Clients: 4, Warmup: 200 * time.Millisecond, Duration: 2 * time.Second,
+				Shard: Shard{Index: i, Count: 2}, RunID: "aligned", StartAt: at}
+			wg.Go(func() {
+				var err error
+				if parts[i], err = Run(context.Background(), cfg); err != nil {
+					t.Error(err)
+				}
+				returned[i] = time.Now()
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		return parts, returned
+	}
+
+	at := time.Now().Add(apart + 300*time.Millisecond).Truncate(time.Millisecond)
+	parts, returned := runShards(at)
+	for i, p := range parts {
+		if !p.StartAt.Equal(at) || !p.StartedAt.Equal(at) {
+			t.Errorf("shard %d: start_at %v started_at %v, want %v for both", i, p.StartAt, p.StartedAt, at)
+		}
+		if len(p.Timeline) != 2 || p.Timeline[0].RPS == 0 || p.Timeline[1].RPS == 0 {
+			t.Errorf("shard %d timeline %+v: want 2 seconds with answers in each", i, p.Timeline)
+		}
+	}
+	// Both ran warmup plus duration from the same instant: they end together.
+	if d := returned[1].Sub(returned[0]); d < -apart/2 || d > apart/2 {
+		t.Errorf("shards given one start ended %v apart", d)
+	}
+	m, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.StartAt.Equal(at) || len(m.Timeline) != 2 {
+		t.Errorf("merged start_at %v, %d seconds", m.StartAt, len(m.Timeline))
+	}
+
+	// The control: without a start time the second shard's timeline
+	// begins 400 ms after the first's.
+	parts, _ = runShards(time.Time{})
+	if gap := parts[1].StartedAt.Sub(parts[0].StartedAt); gap < apart*3/4 {
+		t.Errorf("without --start-at the shards began %v apart, want about %v", gap, apart)
+	}
+	if !parts[0].StartAt.IsZero() {
+		t.Errorf("start_at %v without one given", parts[0].StartAt)
+	}
+}

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,30 @@ func FuzzParseShard(f *testing.F) {
 		back, err := ParseShard(s.String())
 		if err != nil || back != s {
 			t.Fatalf("%q: %v does not round-trip: %v %v", in, s, back, err)
+		}
+	})
+}
+
+// FuzzParseStartAt: a start time that parses is after 1970 and its unix
+// form parses back to the same instant.
+func FuzzParseStartAt(f *testing.F) {
+	for _, s := range []string{"2026-12-01T10:00:00Z", "1764583200", "1764583200.5", "-1", "1.2.3", "9999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		at, err := ParseStartAt(in)
+		if err != nil {
+			return
+		}
+		if !strings.Contains(in, "T") && at.Unix() <= 0 {
+			t.Fatalf("unix seconds %q parsed to %v, before 1970", in, at)
+		}
+		if at.Unix() <= 0 || at.Unix() > 1<<40 {
+			return
+		}
+		unix := fmt.Sprintf("%d.%09d", at.Unix(), at.Nanosecond())
+		if back, err := ParseStartAt(unix); err != nil || !back.Equal(at) {
+			t.Fatalf("%q -> %v -> %q -> %v, %v", in, at, unix, back, err)
 		}
 	})
 }

@@ -56,12 +56,23 @@ func readNamespace(nsFD int) (nsView, error) {
 		if err != nil {
 			return err
 		}
+		up := map[int32]bool{}
 		for _, l := range links {
 			switch {
 			case l.loopback():
 				v.mark = l.alias
 			case l.up():
 				v.upLinks = append(v.upLinks, l.name)
+				up[l.index] = true
+			}
+		}
+		addrs, err := r.listAddrs()
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if up[a.index] {
+				v.onLink = append(v.onLink, a.prefix)
 			}
 		}
 		return nil

@@ -95,9 +95,10 @@ func txPackets(t *testing.T, ns *netns.NS, name string) uint64 {
 // is refused nothing is sent; when allowed, the SYN does leave on the veth.
 func TestRemoteGuardInNamespace(t *testing.T) {
 	ns := vethNamespace(t)
+	target := "http://10.9.9.9:80/"
 	run := func(t *testing.T, mark string, allowRemote bool) (*Summary, error, uint64) {
 		before := txPackets(t, ns, "veth0")
-		s, err := Run(context.Background(), Config{Targets: []string{"http://10.9.9.9:80/"}, Clients: 1, RequestsPerClient: 1,
+		s, err := Run(context.Background(), Config{Targets: []string{target}, Clients: 1, RequestsPerClient: 1,
 			ConnectTimeout: 200 * time.Millisecond, NetnsFD: ns.Fd(), NamespaceMark: mark, AllowRemote: allowRemote})
 		return s, err, txPackets(t, ns, "veth0") - before
 	}
@@ -133,6 +134,20 @@ func TestRemoteGuardInNamespace(t *testing.T) {
 	t.Run("marked namespace, no mark", func(t *testing.T) { refused(t, "", "veth0") })
 	t.Run("marked namespace, wrong mark", func(t *testing.T) { refused(t, "tak", "does not match") })
 	t.Run("marked namespace, right mark", func(t *testing.T) { allowed(t, "tok", false) })
+	// A marked namespace with a route out: only the addresses on its own
+	// links are the lab's; one reached through the gateway is refused.
+	if err := ns.Do(func() error {
+		out, err := exec.Command("ip", "route", "add", "default", "via", "10.9.9.9", "dev", "veth0").CombinedOutput()
+		if err != nil {
+			return errors.New(err.Error() + ": " + string(out))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	target = "http://192.0.2.1:80/"
+	t.Run("marked namespace, right mark, target off its links", func(t *testing.T) { refused(t, "tok", "not on a link of the lab's namespace (its links: 10.9.9.0/24)") })
+	t.Run("off its links, allow remote", func(t *testing.T) { allowed(t, "", true) })
 }
 
 // TestRemoteGuardCallingThread: without NetnsFD the namespace checked is

@@ -7,12 +7,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
 
 // A small rtnetlink client: enough to list the network interfaces of a
-// namespace (RTM_GETLINK) and to set the alias of one (RTM_SETLINK).
+// namespace (RTM_GETLINK) and their addresses (RTM_GETADDR), and to set the
+// alias of one (RTM_SETLINK).
 
 var ne = binary.NativeEndian
 
@@ -173,4 +175,62 @@ func (r *rtnl) setAlias(index int32, alias string) error {
 		return fmt.Errorf("driver: set alias of interface %d: %w", index, err)
 	}
 	return nil
+}
+
+// ifAddr is one address of an interface, with its prefix length.
+type ifAddr struct {
+	index  int32
+	prefix netip.Prefix
+}
+
+// parseAddr decodes an RTM_NEWADDR payload: struct ifaddrmsg (family,
+// prefix length, flags, scope, interface index), then attributes, of
+// which IFA_ADDRESS is the interface's address (IFA_LOCAL on a
+// point-to-point link, which is preferred when present).
+func parseAddr(p []byte) (ifAddr, error) {
+	if len(p) < unix.SizeofIfAddrmsg {
+		return ifAddr{}, fmt.Errorf("%w: address message of %d bytes", errNetlink, len(p))
+	}
+	bits, index := int(p[1]), int32(ne.Uint32(p[4:]))
+	var addr, local netip.Addr
+	for a := p[unix.SizeofIfAddrmsg:]; len(a) >= unix.SizeofRtAttr; {
+		n, typ := int(ne.Uint16(a[0:])), ne.Uint16(a[2:])
+		if n < unix.SizeofRtAttr || n > len(a) {
+			return ifAddr{}, fmt.Errorf("%w: attribute length %d of %d bytes", errNetlink, n, len(a))
+		}
+		if ip, ok := netip.AddrFromSlice(a[unix.SizeofRtAttr:n]); ok {
+			switch typ {
+			case unix.IFA_ADDRESS:
+				addr = ip.Unmap()
+			case unix.IFA_LOCAL:
+				local = ip.Unmap()
+			}
+		}
+		a = a[min(align4(n), len(a)):]
+	}
+	if local.IsValid() {
+		addr = local
+	}
+	if !addr.IsValid() || bits > addr.BitLen() {
+		return ifAddr{}, fmt.Errorf("%w: address message without a valid address (/%d)", errNetlink, bits)
+	}
+	return ifAddr{index: index, prefix: netip.PrefixFrom(addr, bits).Masked()}, nil
+}
+
+// listAddrs returns the addresses of the namespace the socket lives in.
+func (r *rtnl) listAddrs() ([]ifAddr, error) {
+	body := make([]byte, unix.SizeofIfAddrmsg) // ifa_family AF_UNSPEC: every family
+	msgs, err := r.do(unix.RTM_GETADDR, unix.NLM_F_DUMP, body, unix.RTM_NEWADDR)
+	if err != nil {
+		return nil, fmt.Errorf("driver: list addresses: %w", err)
+	}
+	out := make([]ifAddr, 0, len(msgs))
+	for _, m := range msgs {
+		a, err := parseAddr(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

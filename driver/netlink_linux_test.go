@@ -3,6 +3,7 @@
 package driver
 
 import (
+	"net/netip"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +50,51 @@ func FuzzParseLink(f *testing.F) {
 		}
 		if len(l.name) > len(b) || len(l.alias) > len(b) {
 			t.Fatalf("names longer than the message: %+v", l)
+		}
+	})
+}
+
+// addrMessage builds an RTM_NEWADDR payload for addr/bits on interface
+// index, with addr as IFA_ADDRESS.
+func addrMessage(index int32, addr netip.Addr, bits int) []byte {
+	b := make([]byte, unix.SizeofIfAddrmsg)
+	b[0], b[1] = unix.AF_INET, byte(bits)
+	ne.PutUint32(b[4:], uint32(index))
+	ip := addr.AsSlice()
+	a := make([]byte, align4(unix.SizeofRtAttr+len(ip)))
+	ne.PutUint16(a[0:], uint16(unix.SizeofRtAttr+len(ip)))
+	ne.PutUint16(a[2:], unix.IFA_ADDRESS)
+	copy(a[unix.SizeofRtAttr:], ip)
+	return append(b, a...)
+}
+
+func TestParseAddr(t *testing.T) {
+	a, err := parseAddr(addrMessage(3, netip.MustParseAddr("10.77.0.2"), 24))
+	if err != nil || a.index != 3 || a.prefix != netip.MustParsePrefix("10.77.0.0/24") {
+		t.Errorf("parsed %+v, %v; want 10.77.0.0/24 on interface 3", a, err)
+	}
+	for _, bad := range [][]byte{
+		make([]byte, unix.SizeofIfAddrmsg-1),                    // short header
+		make([]byte, unix.SizeofIfAddrmsg),                      // no address
+		addrMessage(3, netip.MustParseAddr("10.77.0.2"), 33),    // prefix longer than the address
+		append(make([]byte, unix.SizeofIfAddrmsg), 64, 0, 1, 0), // attribute longer than the message
+	} {
+		if _, err := parseAddr(bad); err == nil {
+			t.Errorf("parseAddr(%v) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	f.Add(addrMessage(2, netip.MustParseAddr("10.77.0.2"), 24))
+	f.Add(addrMessage(1, netip.MustParseAddr("::1"), 128))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := parseAddr(b)
+		if err != nil {
+			return
+		}
+		if !a.prefix.IsValid() || a.prefix != a.prefix.Masked() {
+			t.Fatalf("parsed an invalid or unmasked prefix: %+v", a)
 		}
 	})
 }

@@ -98,6 +98,16 @@ func prepare(c Config, p *plan) (*execution, error) {
 func (r *execution) execute(ctx context.Context) {
 	p := r.p
 	p.base = time.Now()
+	if !r.c.StartAt.IsZero() {
+		// Every shard given this StartAt begins here, and its timeline
+		// counts from it: a shard a little late (StartLate at most) has
+		// a shorter first second, not a shifted timeline.
+		if !sleepUntil(ctx, r.c.StartAt) {
+			r.cancel.Store(true)
+			p.stop.Store(true)
+		}
+		p.base = r.c.StartAt
+	}
 	var wg sync.WaitGroup
 	for _, l := range r.loops {
 		wg.Go(l.run)
@@ -123,6 +133,18 @@ func (r *execution) execute(ctx context.Context) {
 	r.endCPU, r.cpuErr = processCPU()
 	close(finished)
 	helpers.Wait()
+}
+
+// sleepUntil waits until t; it reports false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // merge sums the loops' tallies; the first loop's histograms collect the
@@ -169,6 +191,8 @@ func (r *execution) summarize(t *tally) (*Summary, error) {
 		DurationS:    math.Round(durationS*1e6) / 1e6,
 		EndedBy:      endedBy,
 		MeasuredFrom: p.base.Add(time.Duration(p.measureStart)).UTC(),
+		StartAt:      c.StartAt.UTC(),
+		StartedAt:    p.base.UTC().Round(0),
 	}
 	if p.paced {
 		s.Mode = "open"

@@ -46,6 +46,10 @@ const (
 //	clients             connections this summary covers (a shard's slice, or all)
 //	clients_total       connections of the whole run over all shards
 //	shard, shards       "i/N" of this run ("merged" after Merge), and N
+//	start_at            the agreed instant the shards began their warmup (--start-at;
+//	                    absent when none was given)
+//	started_at          the instant this run began its warmup, the origin of its
+//	                    timeline (start_at when given; the earliest shard's after Merge)
 //	mode, rate          "closed" or "open"; requests/s of this shard (0 closed)
 //	pipeline, keepalive requests in flight per connection; keep-alive on or off
 //	duration_s          measured period in seconds (warmup excluded)
@@ -114,6 +118,8 @@ type Summary struct {
 	ClientsTotal      int                          `json:"clients_total"`
 	Shard             string                       `json:"shard"`
 	Shards            int                          `json:"shards"`
+	StartAt           time.Time                    `json:"start_at,omitzero"`
+	StartedAt         time.Time                    `json:"started_at,omitzero"`
 	Mode              string                       `json:"mode"`
 	Rate              float64                      `json:"rate"`
 	Pipeline          int                          `json:"pipeline"`
@@ -362,6 +368,10 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		if out.MeasuredFrom.IsZero() || (!p.MeasuredFrom.IsZero() && p.MeasuredFrom.Before(out.MeasuredFrom)) {
 			out.MeasuredFrom = p.MeasuredFrom
 		}
+		out.StartAt = p.StartAt
+		if out.StartedAt.IsZero() || p.StartedAt.Before(out.StartedAt) {
+			out.StartedAt = p.StartedAt
+		}
 		out.Driver = maxUsage(out.Driver, p.Driver)
 	}
 	switch {
@@ -411,6 +421,9 @@ func CheckShards(names []string, parts []*Summary) error {
 		case p.RunID != first.RunID:
 			return fmt.Errorf("%w: %s is from run %q, %s from run %q: shards of different runs (give every shard the same --run-id)",
 				ErrMerge, names[i], p.RunID, names[0], first.RunID)
+		case !p.StartAt.Equal(first.StartAt):
+			return fmt.Errorf("%w: %s started at %s, %s at %s: the shards of one run start together (give every shard the same --start-at)",
+				ErrMerge, names[i], startText(p.StartAt), names[0], startText(first.StartAt))
 		case sh.Count != count:
 			return fmt.Errorf("%w: %s is shard %v, %s shard %v: a run has one shard count", ErrMerge, names[i], sh, names[0], first.Shard)
 		case seen[sh.Index] != "":
@@ -428,6 +441,14 @@ func CheckShards(names []string, parts []*Summary) error {
 		return fmt.Errorf("%w: %s missing (have %d of %d shards)", ErrMerge, pick(len(missing), "shard "+strings.Join(missing, ", ")+" is", "shards "+strings.Join(missing, ", ")+" are"), len(seen), count)
 	}
 	return nil
+}
+
+// startText is a start_at for messages.
+func startText(t time.Time) string {
+	if t.IsZero() {
+		return "no agreed time"
+	}
+	return t.Format(time.RFC3339Nano)
 }
 
 // pick chooses one or many by n, for messages: "shard 1/2 is" / "shards 1/3, 2/3 are".

@@ -125,6 +125,23 @@ func TestMergeSumsCodesBytesAndServiceTimes(t *testing.T) {
 	}
 }
 
+// TestMergeKeepsTheStart: shards of one start merge into a run with that
+// start, begun at the earliest shard's start.
+func TestMergeKeepsTheStart(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	parts := shardParts(t, 3, false)
+	for i, p := range parts {
+		p.StartAt, p.StartedAt = at, at.Add(time.Duration(2-i)*time.Millisecond)
+	}
+	m, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.StartAt.Equal(at) || !m.StartedAt.Equal(at) {
+		t.Errorf("merged start_at %v started_at %v, want %v for both", m.StartAt, m.StartedAt, at)
+	}
+}
+
 // TestMergeRefusesWrongShards: every shard of one run, each once.
 func TestMergeRefusesWrongShards(t *testing.T) {
 	tests := []struct {
@@ -139,6 +156,15 @@ func TestMergeRefusesWrongShards(t *testing.T) {
 		{"shard counts differ", func(p []*Summary) []*Summary { p[1].Shard = "1/4"; return p }, "a run has one shard count"},
 		{"a merge", func(p []*Summary) []*Summary { p[0].Shard = "merged"; return p }, "already a merge of 3 shards"},
 		{"no shard", func(p []*Summary) []*Summary { p[0].Shard = ""; return p }, "want i/N"},
+		{"another start", func(p []*Summary) []*Summary {
+			p[0].StartAt = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			p[1].StartAt = p[0].StartAt.Add(time.Second)
+			return p
+		}, "part 1 started at 2026-12-01T10:00:01Z, part 0 at 2026-12-01T10:00:00Z: the shards of one run start together"},
+		{"one without a start", func(p []*Summary) []*Summary {
+			p[0].StartAt = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			return p
+		}, "part 1 started at no agreed time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

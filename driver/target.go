@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -123,10 +124,36 @@ func allLoopback(ts []Target) bool {
 type nsView struct {
 	upLinks []string // interfaces other than loopback that are up
 	mark    string   // alias of the loopback interface ("" when none)
+	// onLink are the prefixes of the addresses on those interfaces: the
+	// addresses reached on a link of the namespace, not through a router.
+	onLink []netip.Prefix
 }
 
 // markPrefix starts the loopback alias that marks a namespace as the lab's.
 const markPrefix = "scalelab:"
+
+// onLinkVerdict accepts targets that are loopback or on a link of the
+// marked namespace v, and refuses any other: an address reached through a
+// route (a default gateway, say) leaves the namespaces the lab made.
+func onLinkVerdict(ts []Target, v nsView) error {
+	var off []string
+	for _, t := range ts {
+		a := t.Addr.Addr()
+		if a.IsLoopback() || slices.ContainsFunc(v.onLink, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			continue
+		}
+		off = append(off, fmt.Sprintf("%s (%s)", t.URL, a))
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	links := make([]string, len(v.onLink))
+	for i, p := range v.onLink {
+		links[i] = p.String()
+	}
+	return fmt.Errorf("%w: %s: not on a link of the lab's namespace (its links: %s), so load could leave the namespaces the lab made; to load it anyway pass --allow-remote (Config.AllowRemote)",
+		ErrRemoteTarget, strings.Join(off, ", "), strings.Join(links, ", "))
+}
 
 // guardVerdict decides whether targets that are not all loopback may be
 // loaded from the namespace described by v; nil means yes. It is the pure
@@ -136,7 +163,9 @@ func guardVerdict(ts []Target, v nsView, mark string) error {
 		return nil // nothing can leave the namespace
 	}
 	if mark != "" && v.mark == markPrefix+mark {
-		return nil
+		// A namespace the lab made: its own links lead to the lab's other
+		// namespaces and nowhere else, so only their addresses are its.
+		return onLinkVerdict(ts, v)
 	}
 	var remote []string
 	for _, t := range ts {

@@ -38,6 +38,7 @@ const (
 	DefaultPoolWorkers      = 16                     // server.workers, pool only
 	DefaultPoolQueue        = 64                     // server.queue, pool only
 	DefaultDriverNoFile     = 20000                  // limits.driver_nofile
+	DefaultVerifyHosts      = 4                      // verify.hosts, with verify.port: hosts
 	// driver.connect_timeout defaults to driver.timeout.
 	// server.keepalive defaults to false for naive, which serves one request per connection.
 	// limits.nofile, somaxconn, port_range, tcp_tw_reuse and syn_cookies have no default:
@@ -166,6 +167,12 @@ type Driver struct {
 	// (default 1; the server's max_streams caps them).
 	H2C     bool `yaml:"h2c,omitempty"`
 	Streams int  `yaml:"streams,omitempty"`
+	// Hosts runs the driver as this many shards, each in a network
+	// namespace of its own (a client host with its own address, port
+	// range and sysctls) joined to the server's by a veth pair on a
+	// bridge; the runner merges their summaries into the step. 0 (or
+	// absent): one driver in the server's namespace, over loopback.
+	Hosts int `yaml:"hosts,omitempty"`
 }
 
 // Verify asks the runner to prove the phase's verdict by intervention:
@@ -174,8 +181,13 @@ type Driver struct {
 type Verify struct {
 	Enabled bool `yaml:"enabled"`
 	// Port says how a port limit is lifted: "tw_reuse" (default: let the
-	// kernel reuse TIME_WAIT ports) or "range" (the widest port range).
+	// kernel reuse TIME_WAIT ports), "range" (the widest port range) or
+	// "hosts" (the same load from Hosts client hosts: the 4-tuple spread
+	// over client addresses).
 	Port string `yaml:"port,omitempty"`
+	// Hosts is the number of client hosts the "hosts" lift runs the step
+	// from (default DefaultVerifyHosts).
+	Hosts int `yaml:"hosts,omitempty"`
 }
 
 // Sweep lists the client counts to run, each Trials times.

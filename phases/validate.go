@@ -63,6 +63,9 @@ const (
 	MaxSweepClients = 100
 	// MaxTargets bounds how many driver.targets a phase lists.
 	MaxTargets = 64
+	// MaxHosts bounds driver.hosts and verify.hosts: client hosts are
+	// namespaces on one machine, sharing its driver CPUs.
+	MaxHosts = 16
 
 	variantChoice = "naive | pool | nethttp | fasthttp | gnet"
 	limitChoice   = "none | fd | backlog | port | queueing | cpu | client"
@@ -101,6 +104,9 @@ func (p *Phase) fillDefaults(has func(path string) bool) {
 	orDefault(has, "driver.timeout", &d.Timeout, Duration(DefaultTimeout))
 	orDefault(has, "driver.connect_timeout", &d.ConnectTimeout, d.Timeout)
 	orDefault(has, "driver.pipeline", &d.Pipeline, DefaultPipeline)
+	if p.Verify.Port == "hosts" {
+		orDefault(has, "verify.hosts", &p.Verify.Hosts, DefaultVerifyHosts)
+	}
 }
 
 // orDefault sets *field to value unless the file sets the field at path.
@@ -205,11 +211,7 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 	c.driver(&p.Driver)
 	c.sweep(&p.Sweep)
 	c.checkDriver(p)
-	switch p.Verify.Port {
-	case "", "tw_reuse", "range":
-	default:
-		c.errf("verify.port", "%q: want tw_reuse or range", p.Verify.Port)
-	}
+	c.hosts(p)
 	c.checkServer(p)
 
 	if !(p.SuccessThreshold > 0 && p.SuccessThreshold <= 1) {
@@ -221,6 +223,35 @@ func check(p *Phase, file string, ix *index, skip func(path string) bool) Errors
 		}
 	}
 	return c.errs
+}
+
+// hosts checks driver.hosts and the verification's ports: client hosts
+// are reached on the lab's bridge, so they cannot take targets of their
+// own, and each needs a client.
+func (c *checker) hosts(p *Phase) {
+	d, v := p.Driver, p.Verify
+	c.between("driver.hosts", d.Hosts, 0, MaxHosts)
+	if d.Hosts > 0 && len(d.Targets) > 0 {
+		c.errf("driver.hosts", "client hosts load the server's listeners on the lab's bridge; leave driver.targets out")
+	}
+	if d.Hosts > 0 && len(p.Sweep.Clients) > 0 && p.Sweep.Clients[0] < d.Hosts {
+		c.errf("sweep.clients[0]", "%d clients cannot be split over driver.hosts %d (each host runs a shard)", p.Sweep.Clients[0], d.Hosts)
+	}
+	switch v.Port {
+	case "", "tw_reuse", "range":
+		if c.set("verify.hosts", v.Hosts != 0) {
+			c.errf("verify.hosts", "only with verify.port: hosts")
+		}
+	case "hosts":
+		switch {
+		case v.Hosts <= max(d.Hosts, 1) || v.Hosts > MaxHosts:
+			c.errf("verify.hosts", "must be more than driver.hosts (%d) and at most %d, got %d", max(d.Hosts, 1), MaxHosts, v.Hosts)
+		case len(d.Targets) > 0:
+			c.errf("verify.port", "hosts: client hosts load the server's listeners on the lab's bridge; leave driver.targets out")
+		}
+	default:
+		c.errf("verify.port", "%q: want tw_reuse, range or hosts", v.Port)
+	}
 }
 
 // control returns the first control character in s that is not in allowed.

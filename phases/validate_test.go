@@ -39,6 +39,9 @@ func TestBounds(t *testing.T) {
 		"targets":                   "driver: {targets: [\"localhost:8080\", \"[::1]:80\", \"10.0.0.1:1\"]}\n",
 		"64 targets":                targets(64),
 		"100 client counts":         clients(100),
+		"16 hosts":                  "driver: {hosts: 16}\nsweep: {clients: [16, 32]}\n",
+		"lifted to hosts":           "driver: {hosts: 1}\nverify: {enabled: true, port: hosts, hosts: 16}\n",
+		"hosts by default":          "verify: {port: hosts}\n",
 	}
 	for name, add := range valid {
 		t.Run(name, func(t *testing.T) {
@@ -74,6 +77,12 @@ func TestBounds(t *testing.T) {
 		"title: \"a\\tb\"\n":        `title: must be one line without control characters, found '\t'`,
 		"success_threshold: .nan\n": "success_threshold: must be above 0 and at most 1, got NaN",
 		"success_threshold: .inf\n": "success_threshold: must be above 0 and at most 1, got +Inf",
+		"driver: {hosts: 17}\n":     "driver.hosts: must be between 0 and 16, got 17",
+		"driver: {hosts: 2, targets: [\"127.0.0.1:80\"]}\n": "driver.hosts: client hosts load the server's listeners on the lab's bridge; leave driver.targets out",
+		"sweep: {clients: [2, 8]}\ndriver: {hosts: 4}\n":    "sweep.clients[0]: 2 clients cannot be split over driver.hosts 4 (each host runs a shard)",
+		"verify: {port: range, hosts: 4}\n":                 "verify.hosts: only with verify.port: hosts",
+		"verify: {port: hosts, hosts: 1}\n":                 "verify.hosts: must be more than driver.hosts (1) and at most 16, got 1",
+		"verify: {port: more}\n":                            `verify.port: "more": want tw_reuse, range or hosts`,
 	}
 	for add, want := range invalid {
 		t.Run(want, func(t *testing.T) {

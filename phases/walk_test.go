@@ -315,7 +315,7 @@ func TestErrorsCapped(t *testing.T) {
 			t.Fatalf("not sorted by line: %v before %v", list[i-1], list[i])
 		}
 	}
-	if first := list[0].Error(); first != "p.yaml:10: driver.unknown0: unknown field; driver takes path, keepalive, duration, requests_per_client, warmup, timeout, connect_timeout, ramp, rate, pipeline, targets, method, headers, body, h2c, streams" {
+	if first := list[0].Error(); first != "p.yaml:10: driver.unknown0: unknown field; driver takes path, keepalive, duration, requests_per_client, warmup, timeout, connect_timeout, ramp, rate, pipeline, targets, method, headers, body, h2c, streams, hosts" {
 		t.Errorf("first problem %q", first)
 	}
 }

@@ -76,6 +76,10 @@ func measuredStep(m *measured) attrib.Step {
 	for _, s := range d.Timeline {
 		st.Timeline = append(st.Timeline, attrib.Second{T: s.T, RPS: units.PerSecond(s.RPS), Errors: int64(s.Errors), P99MS: units.Millis(s.P99MS)})
 	}
+	st.Hosts = hostEvidence(m.Hosts)
+	if len(st.Hosts) > 0 {
+		st.Driver.Shards = len(st.Hosts)
+	}
 	return st
 }
 
@@ -93,6 +97,21 @@ func h2Evidence(d *driver.Summary) *attrib.H2Evidence {
 		Refused: int64(refused), GoAway: int64(h.GoAway),
 		Waited: int64(h.StreamWaited), WaitP99MS: units.Millis(h.StreamWaitMS.P99), FlowBlockedMS: units.Millis(h.FlowControlBlockedMS),
 	}
+}
+
+// hostEvidence is each client host's record: its shard's numbers, its
+// driver's CPU and its own ports.
+func hostEvidence(runs []hostRun) []attrib.Host {
+	var out []attrib.Host
+	for _, r := range runs {
+		h := attrib.Host{Addr: r.addr, TimeWaitMax: r.twMax, PortRangeSize: r.portRange}
+		if s := r.sum; s != nil {
+			h.Clients, h.Requests, h.OK, h.Connects = s.Clients, int64(s.Requests), int64(s.OK), int64(s.ConnectsAttempted)
+			h.Errors, h.CPUPct = nonZero(s.Errors), units.Percent(s.Driver.CPUPct)
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 func latencyOf(l driver.Latency) attrib.Latency {
@@ -140,6 +159,8 @@ func serverEvidence(m *measured) attrib.ServerEvidence {
 		if b := m.StatsBefore; b != nil {
 			all -= int64(b.Requests)
 			sv.Requests = all
+			sv.Accepted -= int64(b.Accepted) // the readiness probe's connection came before
+			sv.Abandoned = int64(s.AbandonedResponses - b.AbandonedResponses)
 			if window := s.UptimeS - b.UptimeS; s.Workers > 0 && window > 0 {
 				sv.WorkersBusyPct = units.Percent(100 * (s.BusyWorkerSeconds - b.BusyWorkerSeconds) / (float64(s.Workers) * window))
 			}
@@ -260,6 +281,13 @@ func stepLine(s scorecards.Step, j attrib.Judgment) string {
 	line := fmt.Sprintf("%s rps, %s ok, p99 %s", units.Rate(float64(s.RPS)), units.Pct(float64(s.SuccessRate)), s.LatencyMS.P99)
 	if j.State != attrib.Clean {
 		line += fmt.Sprintf(" [%s: %s]", j.State, j.Limit)
+	}
+	if len(s.Hosts) > 0 {
+		tw := make([]string, len(s.Hosts))
+		for i, h := range s.Hosts {
+			tw[i] = units.Int(h.TimeWaitMax)
+		}
+		line += fmt.Sprintf(" (%s client hosts, TIME_WAIT %s)", units.Int(len(s.Hosts)), strings.Join(tw, " / "))
 	}
 	return line
 }

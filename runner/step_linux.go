@@ -58,6 +58,9 @@ type measured struct {
 	Err error
 	// Interrupted is set when the run was cancelled during the step.
 	Interrupted bool
+	// Hosts are the client hosts' own measurements (driver.hosts), in
+	// order; Driver is then their merge.
+	Hosts []hostRun
 }
 
 func (m *measured) warn(format string, a ...any) {
@@ -95,6 +98,19 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int, logs 
 	if ns != nil {
 		defer ns.Close()
 	}
+	var hosts *hostNet
+	if n := env.phase.Driver.Hosts; n > 0 {
+		if ns == nil {
+			m.fail(errors.New("driver.hosts needs network namespaces of its own (run as root): the client hosts are namespaces joined to the server's"))
+			return m
+		}
+		if hosts, err = newHostNet(env, ns, n); err != nil {
+			m.fail(err)
+			return m
+		}
+		defer hosts.close() // before ns closes: the hosts' links go, then the bridge
+		addr = hosts.serverAddr()
+	}
 	statsPath := env.out.socket(fmt.Sprintf("stats-%d.sock", index))
 	srv, err := startServer(ctx, env, ns, addr, statsPath, logs)
 	if err != nil {
@@ -108,7 +124,7 @@ func runStep(ctx context.Context, env *stepEnv, clients, trial, index int, logs 
 		}
 	}()
 	m.NoFile = env.applied.serverNoFile(srv.proc.Pid(), env.phase.Limits.NoFile)
-	measureStep(ctx, env, m, ns, srv, statsPath, logs)
+	measureStep(ctx, env, m, ns, hosts, srv, statsPath, logs)
 	if err := srv.stop(); err != nil {
 		m.fail(err)
 	}
@@ -143,7 +159,7 @@ func stepNamespace(env *stepEnv, m *measured) (*netns.NS, string, error) {
 // measureStep runs the driver against a ready server and reads every probe
 // around it: snapshots before and after, the sampler, the mid-step socket
 // table, the per-CPU times and the server's stats.
-func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, srv *serverProc, statsPath string, logs io.Writer) {
+func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, hosts *hostNet, srv *serverProc, statsPath string, logs io.Writer) {
 	pid := srv.proc.Pid()
 	fs := probe.FS{}
 	stats := servers.NewStatsClient(statsPath)
@@ -159,9 +175,22 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, s
 	sampler := probe.NewSampler(fs, pid, sampleEvery)
 	stopSampling := background(func(ctx context.Context) { _ = sampler.Run(ctx) })
 	d := env.phase.Driver
+	var drivers *hostDrivers
+	if hosts != nil {
+		var err error
+		if drivers, err = spawnHosts(env, hosts, logs); err != nil {
+			m.fail(err)
+			stopSampling()
+			return
+		}
+	}
+	start := time.Now() // when the driver begins its warmup
+	if hosts != nil {
+		start = start.Add(hostStartLead) // the hosts' common start: every one has its configuration by then
+	}
 	stopMid := background(func(ctx context.Context) {
 		select {
-		case <-time.After(d.Warmup.D() + d.Ramp.D() + d.Duration.D()/2):
+		case <-time.After(time.Until(start) + d.Warmup.D() + d.Ramp.D() + d.Duration.D()/2):
 			if sum, _, err := fs.Sockets(pid); err == nil {
 				m.Mid = &sum
 			}
@@ -171,16 +200,20 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, s
 	stopWindow := background(func(ctx context.Context) {
 		// The server's counters as the measured window opens (after the
 		// warmup and the ramp), so that its work is counted over the
-		// window the clients' answers are.
+		// window the clients' answers are. Without either, the window is
+		// the whole run and the counters from before it serve.
+		if d.Warmup+d.Ramp == 0 {
+			return
+		}
 		select {
-		case <-time.After(d.Warmup.D() + d.Ramp.D()):
+		case <-time.After(time.Until(start) + d.Warmup.D() + d.Ramp.D()):
 			if snap, err := stats.Snapshot(ctx); err == nil {
 				m.StatsAtWindow = &snap
 			}
 		case <-ctx.Done():
 		}
 	})
-	sum, driverCPU, derr := runDriver(ctx, env, ns, srv.addrs, m.Clients, logs)
+	sum, driverCPU, derr := stepDriver(ctx, env, m, ns, drivers, srv.addrs, start, logs)
 	stopWindow()
 	m.Driver, m.DriverCPU = sum, driverCPU
 	m.ServerCPU.quotaPct, m.ServerCPU.throttledPct = srv.cpu.throttled()
@@ -213,6 +246,17 @@ func measureStep(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, s
 	for _, w := range m.Peaks.Warnings {
 		m.warn("sampler: %s", w)
 	}
+}
+
+// stepDriver runs the step's driver: from the client hosts, all starting
+// at start (their runs recorded in m.Hosts), or as one process in ns.
+func stepDriver(ctx context.Context, env *stepEnv, m *measured, ns *netns.NS, drivers *hostDrivers, addrs []string, start time.Time, logs io.Writer) (*driver.Summary, cpuUse, error) {
+	if drivers == nil {
+		return runDriver(ctx, env, ns, addrs, m.Clients, logs)
+	}
+	sum, use, runs, err := drivers.run(ctx, env, addrs, m.Clients, start)
+	m.Hosts = runs
+	return sum, use, err
 }
 
 // background runs fn until the returned stop function is called; stop

@@ -134,10 +134,34 @@ func (r *run) judgeVerification(plan intervention, res attrib.Resource, before s
 		return attrib.JudgeSqueeze(res, before.Step, runs[0].Step, runs[1].Step)
 	}
 	out, why := attrib.JudgeLift(res, before.Step, runs[0].Step, r.phase.SuccessThreshold)
-	if res == attrib.Ports && out == attrib.Verified {
+	switch {
+	case res == attrib.Ports && out == attrib.Verified && r.phase.Verify.Port == "hosts":
+		why += "; " + hostsArithmetic(before.Step, runs[0].Step)
+	case res == attrib.Ports && out == attrib.Verified:
 		why += "; " + portArithmetic(before)
 	}
 	return out, why
+}
+
+// hostsArithmetic says why more client hosts lift the port limit: every
+// client address has its own ephemeral ports, so hosts × range / 60 s of
+// TIME_WAIT sustain that many new connections a second.
+func hostsArithmetic(before, after attrib.Step) string {
+	var ports int64
+	for _, h := range after.Hosts {
+		ports += h.PortRangeSize
+	}
+	if ports == 0 || before.DurationS <= 0 || len(after.Hosts) == 0 {
+		return "the hosts' port ranges were not read"
+	}
+	rate := float64(before.Connects) / float64(before.DurationS)
+	per := ports / int64(len(after.Hosts))
+	text := fmt.Sprintf("%s hosts x %s ports / 60 s sustain %s new connections a second against the %s the step opened",
+		units.Int(len(after.Hosts)), units.Int(per), units.Rate(float64(ports)/attrib.TimeWaitSeconds), units.Rate(rate))
+	if secs := attrib.ExhaustionSeconds(ports, rate); secs < 1e9 {
+		return text + fmt.Sprintf(": they postpone the limit to about %.0f s, %s times as long as one host", secs, units.Int(len(after.Hosts)))
+	}
+	return text + ": at this rate the ports never run out"
 }
 
 // portArithmetic says how long the port range lasts at the step's rate of
@@ -173,6 +197,12 @@ func (r *run) plan(res attrib.Resource, clients int, st scorecards.Step) interve
 		n := coverFDs(clients, p.Limits.DriverNoFile)
 		return lift(fmt.Sprintf("limits.driver_nofile %s -> %s", units.Int(p.Limits.DriverNoFile), units.Int(n)), func(q *phases.Phase) { q.Limits.DriverNoFile = n })
 	case attrib.Ports:
+		if p.Verify.Port == "hosts" {
+			n := p.Verify.Hosts
+			return lift(fmt.Sprintf("driver.hosts %s -> %s (the same load from %s client addresses, each with ephemeral ports of its own)",
+				units.Int(max(p.Driver.Hosts, 1)), units.Int(n), units.Int(n)),
+				func(q *phases.Phase) { q.Driver.Hosts = n })
+		}
 		if p.Verify.Port == "range" {
 			return lift("limits.port_range -> [1024, 65535]", func(q *phases.Phase) { q.Limits.PortRange = phases.PortRange{1024, 65535} })
 		}

@@ -215,7 +215,11 @@ func kernelLine(st Step) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Kernel (the values that bear on this verdict; the card has all of them): " + strings.Join(parts, ", ") + "."
+	lead := "Kernel (the values that bear on this verdict; the card has all of them): "
+	if len(st.Hosts) > 0 {
+		lead = "Kernel, in the server's namespace (each client host's own ports are in the line above; the card has every value): "
+	}
+	return lead + strings.Join(parts, ", ") + "."
 }
 
 // glossarySection explains every counter and error class the report

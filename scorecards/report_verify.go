@@ -43,7 +43,15 @@ func verificationBlocks(v *view, x Verification) []Block {
 		t.Rows = append(t.Rows, []string{fmt.Sprintf("re-run %d", i+1), r.Change, units.Rate(float64(r.RPS)), delta, units.Pct(float64(r.SuccessRate)),
 			units.MSValue(float64(r.LatencyMS.P99)), fmtLimit(r.Verdict.Limit) + " (" + string(r.State) + ")"})
 	}
-	return append(blocks, t)
+	blocks = append(blocks, t)
+	// Client hosts carry their own ports: show each host's, before and
+	// after, so the lift's evidence is per host as the verdict's was.
+	for i, r := range x.Runs {
+		if len(r.Hosts) > 0 {
+			blocks = append(blocks, Bullets{Lead: fmt.Sprintf("Client hosts of re-run %d:", i+1), Items: attrib.HostLines(r.Hosts)})
+		}
+	}
+	return blocks
 }
 
 func verifyWhat(x Verification) string {

@@ -61,14 +61,17 @@ var hiddenLoadFlags = []string{"nofile", "cpuprofile"}
 
 // withConfigFlags are the flags that may accompany --config: they shape the
 // output, the checks and the process, not the load.
+// --shard and --start-at choose a slice and a start for one shard of a
+// configuration shared by all (a Kubernetes Indexed Job's ConfigMap).
 var withConfigFlags = map[string]bool{"config": true, "quiet": true, "json": true, "format": true, "out": true,
-	"nofile": true, "cpuprofile": true, "threshold": true, "latency": true, "run-id": true}
+	"nofile": true, "cpuprofile": true, "threshold": true, "latency": true, "run-id": true, "shard": true, "start-at": true}
 
 // loadOptions are the parsed flags of `scalelab load`.
 type loadOptions struct {
 	cfg        driver.Config
 	keepAlive  bool
 	shard      string
+	startAt    string
 	json       bool
 	format     string
 	latency    bool
@@ -85,31 +88,17 @@ type loadOptions struct {
 func setupLoad(fs *pflag.FlagSet) runFunc {
 	o := &loadOptions{keepAlive: true}
 	c := &o.cfg
-	fs.IntVarP(&c.Clients, "clients", "c", driver.DefaultClients, "concurrent connections `N` (over all shards)")
-	fs.DurationVarP(&c.Duration, "duration", "d", 0, "measured period `D` after the warmup (default 10s; with --requests-per-client, the run's time limit, default 10m)")
-	fs.IntVar(&c.RequestsPerClient, "requests-per-client", 0, "end each client after `N` measured requests (0: end by --duration)")
-	fs.Float64VarP(&c.Rate, "rate", "R", 0, "open loop: `R` requests per second in total, latency from the intended send time (0: closed loop)")
-	fs.StringVarP(&c.Method, "method", "m", driver.DefaultMethod, "request `METHOD` (HEAD is understood)")
-	fs.StringArrayVarP(&c.Headers, "header", "H", nil, "add a request header `'Name: value'` (repeatable; Host and User-Agent replace the driver's)")
-	fs.StringVar(&c.Body, "body", "", "send `STRING` as every request's body (with its Content-Length)")
-	fs.StringVar(&o.bodyFile, "body-file", "", "send the contents of `FILE` as every request's body (- for stdin)")
-	fs.IntVar(&c.Pipeline, "pipeline", driver.DefaultPipeline, "requests in flight per connection")
-	fs.BoolVar(&c.H2C, "h2c", false, "speak HTTP/2 over cleartext TCP with prior knowledge (h2load's default): --clients are then connections")
-	fs.IntVar(&c.Streams, "streams", 0, "with --h2c: requests in flight per connection, one per stream (default 1; h2load's -m; the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it)")
-	fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections; --keepalive=false: one request per connection, the client closes first (fills TIME_WAIT)")
-	fs.DurationVarP(&c.Ramp, "ramp", "", 0, "stagger connection starts over this period")
-	fs.DurationVarP(&c.Warmup, "warmup", "", 0, "run this long before measuring; its numbers are discarded")
-	fs.DurationVarP(&c.Timeout, "timeout", "", driver.DefaultTimeout, "per request, from its send to the end of its answer")
-	fs.DurationVarP(&c.ConnectTimeout, "connect-timeout", "", 0, "per connect (default: --timeout)")
+	loadShapeFlags(fs, o)
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "fail (exit 1) unless `EXPR` holds, e.g. 'p99<10ms' (repeatable; see below)")
 	fs.BoolVar(&o.latency, "latency", false, "print the latency percentile spectrum (as wrk2 does: 50 to 100%, and HdrHistogram's detail)")
-	fs.StringVarP(&o.format, "format", "o", "text", "output `FORMAT`: text, json (schema scalelab/load/v1) or csv (a header and one row)")
+	fs.StringVarP(&o.format, "format", "o", "text", "output `FORMAT`: text, json (schema scalelab/load/v1), jsonl (the same JSON on one line) or csv (a header and one row)")
 	fs.StringVar(&o.hlog, "hlog", "", "also write the latency as an HdrHistogram interval log, one interval per second, to `FILE` (HistogramLogAnalyzer reads it)")
 	fs.BoolVar(&o.json, "json", false, "the same as --format json")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress line")
 	fs.StringVar(&o.out, "out", "", "also write the JSON summary to `FILE` (for shards)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow targets outside loopback and lab namespaces (and host names)")
-	fs.StringVar(&o.shard, "shard", "", "run slice `i/N` of the clients; merge the shards' JSON with 'scalelab merge' (needs --run-id)")
+	fs.StringVar(&o.shard, "shard", "", "run slice `i/N` of the clients (auto/N: i from $JOB_COMPLETION_INDEX); merge the shards' JSON with 'scalelab merge' (needs --run-id)")
+	fs.StringVar(&o.startAt, "start-at", "", "begin the warmup at `TIME` (RFC 3339 or unix seconds; at most 10m ahead, 1s late), so that shards started apart line up")
 	fs.StringVar(&c.RunID, "run-id", "", "name the run `ID` in its summary; the shards of one run share it (default: random)")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops (default: one per CPU the process may use)")
 	fs.StringVar(&o.config, "config", "", "read the whole load configuration as JSON (driver.Config) from `FILE`, - for stdin; prints the JSON summary; no URLs or other load flags with it")
@@ -127,19 +116,44 @@ func setupLoad(fs *pflag.FlagSet) runFunc {
 	}
 }
 
+// loadShapeFlags declares the flags that shape the load itself, shared by
+// load and k8s job.
+func loadShapeFlags(fs *pflag.FlagSet, o *loadOptions) {
+	c := &o.cfg
+	fs.IntVarP(&c.Clients, "clients", "c", driver.DefaultClients, "concurrent connections `N` (over all shards)")
+	fs.DurationVarP(&c.Duration, "duration", "d", 0, "measured period `D` after the warmup (default 10s; with --requests-per-client, the run's time limit, default 10m)")
+	fs.IntVar(&c.RequestsPerClient, "requests-per-client", 0, "end each client after `N` measured requests (0: end by --duration)")
+	fs.Float64VarP(&c.Rate, "rate", "R", 0, "open loop: `R` requests per second in total, latency from the intended send time (0: closed loop)")
+	fs.StringVarP(&c.Method, "method", "m", driver.DefaultMethod, "request `METHOD` (HEAD is understood)")
+	fs.StringArrayVarP(&c.Headers, "header", "H", nil, "add a request header `'Name: value'` (repeatable; Host and User-Agent replace the driver's)")
+	fs.StringVar(&c.Body, "body", "", "send `STRING` as every request's body (with its Content-Length)")
+	fs.StringVar(&o.bodyFile, "body-file", "", "send the contents of `FILE` as every request's body (- for stdin)")
+	fs.IntVar(&c.Pipeline, "pipeline", driver.DefaultPipeline, "requests in flight per connection")
+	fs.BoolVar(&c.H2C, "h2c", false, "speak HTTP/2 over cleartext TCP with prior knowledge (h2load's default): --clients are then connections")
+	fs.IntVar(&c.Streams, "streams", 0, "with --h2c: requests in flight per connection, one per stream (default 1; h2load's -m; the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it)")
+	fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections; --keepalive=false: one request per connection, the client closes first (fills TIME_WAIT)")
+	fs.DurationVarP(&c.Ramp, "ramp", "", 0, "stagger connection starts over this period")
+	fs.DurationVarP(&c.Warmup, "warmup", "", 0, "run this long before measuring; its numbers are discarded")
+	fs.DurationVarP(&c.Timeout, "timeout", "", driver.DefaultTimeout, "per request, from its send to the end of its answer")
+	fs.DurationVarP(&c.ConnectTimeout, "connect-timeout", "", 0, "per connect (default: --timeout)")
+}
+
 // finish checks the parsed flags and completes the configuration.
 func (o *loadOptions) finish(fs *pflag.FlagSet) error {
 	if o.json {
 		o.format = "json"
 	}
-	if o.format != "text" && o.format != "json" && o.format != "csv" {
-		return usageError("load", "-o, --format %q: want text, json or csv", o.format)
+	if o.format != "text" && o.format != "json" && o.format != "jsonl" && o.format != "csv" {
+		return usageError("load", "-o, --format %q: want text, json, jsonl or csv", o.format)
 	}
 	if _, err := parseThresholds(o.thresholds); err != nil {
 		return usageError("load", "%w", err)
 	}
 	if o.config != "" {
-		return o.readConfig(fs)
+		if err := o.readConfig(fs); err != nil {
+			return err
+		}
+		return o.shardFlags(fs)
 	}
 	if len(o.cfg.Targets) == 0 {
 		return usageError("load", "no target URL given (scalelab load [flags] URL...)")
@@ -148,8 +162,17 @@ func (o *loadOptions) finish(fs *pflag.FlagSet) error {
 	if err := o.readBody(); err != nil {
 		return err
 	}
+	if err := explicitZero(fs); err != nil {
+		return err
+	}
+	return o.shardFlags(fs)
+}
+
+// shardFlags applies --shard and --start-at (over a --config's own) and
+// validates the whole configuration.
+func (o *loadOptions) shardFlags(fs *pflag.FlagSet) error {
 	if o.shard != "" {
-		s, err := driver.ParseShard(o.shard)
+		s, err := driver.ShardFromEnv(o.shard, os.Getenv)
 		if err != nil {
 			return usageError("load", "--shard: %w", err)
 		}
@@ -158,10 +181,17 @@ func (o *loadOptions) finish(fs *pflag.FlagSet) error {
 			return usageError("load", "--shard %s needs --run-id ID, the same for every shard, so that merge can tell the run's shards from others' (e.g. --run-id $(date +%%s))", o.shard)
 		}
 	}
-	if err := explicitZero(fs); err != nil {
-		return err
+	if o.startAt != "" {
+		at, err := driver.ParseStartAt(o.startAt)
+		if err != nil {
+			return usageError("load", "--start-at: %w", err)
+		}
+		o.cfg.StartAt = at
 	}
 	if err := o.cfg.Validate(); err != nil {
+		if o.config != "" && !fs.Changed("shard") && !fs.Changed("start-at") {
+			return configError(configErrorText("--config "+o.config+": ", err, func(field string) string { return field }))
+		}
 		return &exitError{code: exitUsage, cmd: "load", err: configErrorText("", err, func(field string) string { return flagOf(fs, field) }),
 			hint: "Run 'scalelab load -h' for usage."}
 	}
@@ -371,6 +401,8 @@ func (o *loadOptions) write(w io.Writer, sum *driver.Summary) error {
 		return writeSummaryJSON(w, sum)
 	case "csv":
 		return driver.WriteCSV(w, sum)
+	case "jsonl":
+		return writeSummaryLine(w, sum)
 	}
 	return driver.WriteTextOptions(w, sum, driver.TextOptions{Spectrum: o.latency})
 }
@@ -441,6 +473,15 @@ func writeSummaryJSON(w io.Writer, s *driver.Summary) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// writeSummaryLine writes s as JSON on one line: the last line a pod of a
+// sharded Job prints, which scripts/k8s-collect.sh picks up.
+func writeSummaryLine(w io.Writer, s *driver.Summary) error {
+	if err := json.NewEncoder(w).Encode(s); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil

@@ -96,9 +96,13 @@ func TestLoadFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{url, "-H", "NoColon"}, `-H, --header: header "NoColon": want "Name: value"`},
 		{[]string{url, "--body", "x", "--body-file", "f"}, "choose one"},
 		{[]string{url, "--body-file", "/nonexistent/body"}, "--body-file: open /nonexistent/body"},
-		{[]string{url, "-o", "yaml"}, `-o, --format "yaml": want text, json or csv`},
+		{[]string{url, "-o", "yaml"}, `-o, --format "yaml": want text, json, jsonl or csv`},
 		{[]string{url, "--threshold", "p99<10", "--threshold", "sucess>=1%"}, "did you mean success?"},
 		{[]string{url, "--run-id", "a b"}, "--run-id: "},
+		{[]string{url, "--start-at", "soon"}, `--start-at: start time "soon": want RFC 3339`},
+		{[]string{url, "--start-at", "1000000000"}, "--start-at: 2001-09-09T01:46:40Z is "},
+		{[]string{url, "--start-at", "2999-01-01T00:00:00Z"}, "--start-at: 2999-01-01T00:00:00Z is "},
+		{[]string{url, "--shard", "auto/4", "--run-id", "r"}, "--shard: shard \"auto/4\": JOB_COMPLETION_INDEX is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
