@@ -33,6 +33,25 @@ type bars struct {
 	Strong int
 }
 
+// nameAxis names the bars on p's category axis (y for horizontal bars, x
+// otherwise) in the tick style given, with half a bar's room at either
+// end; with no names p shows the note empty instead.
+func (b *bars) nameAxis(p *plot.Plot, names []string, tick text.Style, empty string) {
+	if len(names) == 0 {
+		p.Add(centerNote{empty})
+		return
+	}
+	axis := &p.X
+	if b.Horizontal {
+		p.NominalY(names...)
+		axis = &p.Y
+	} else {
+		p.NominalX(names...)
+	}
+	axis.Tick.Label = tick
+	axis.Min, axis.Max = -0.6, float64(len(names))-0.4
+}
+
 // drawable reports whether bar i has a bar to draw.
 func (b *bars) drawable(i int) bool {
 	v := b.Values[i]

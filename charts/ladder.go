@@ -75,13 +75,7 @@ func LadderChart(in Ladder) (*Chart, error) {
 	}
 	p.Add(b)
 	setLogAxis(&p.Y, lo, hi)
-	if n > 0 {
-		p.NominalX(names...)
-		p.X.Tick.Label = textStyle(tickSize, false, draw.XCenter, draw.YTop)
-		p.X.Min, p.X.Max = -0.6, float64(n)-0.4
-	} else {
-		p.Add(centerNote{"no phases run"})
-	}
+	b.nameAxis(p, names, textStyle(tickSize, false, draw.XCenter, draw.YTop), "no phases run")
 	if dropped > 0 {
 		p.Legend.Add(units.Plural(dropped, "phase", "phases") + " without throughput:\nno bar (log scale)")
 	}

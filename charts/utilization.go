@@ -64,13 +64,7 @@ func UtilizationChart(in Utilization) (*Chart, error) {
 	p.Add(b, vLine(100, capLine))
 	p.X.Min, p.X.Max = 0, math.Max(100, maxOf(pcts...))*1.02
 	p.X.Tick.Marker = numTicks{}
-	if n > 0 {
-		p.NominalY(names...)
-		p.Y.Tick.Label = textStyle(labelSize, false, draw.XRight, draw.YCenter)
-		p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	} else {
-		p.Add(centerNote{"no resources measured"})
-	}
+	b.nameAxis(p, names, textStyle(labelSize, false, draw.XRight, draw.YCenter), "no resources measured")
 	if neck >= 0 {
 		p.Legend.Add("bottleneck: "+clip(in.Resources[neck].Name, maxLegendLabel), thumb{fill: &draw.LineStyle{Color: colRed}})
 	}

@@ -85,6 +85,17 @@ func (st *loopStats) tally() *tally {
 	return t
 }
 
+// protocol is the half of an event loop that speaks to the connections:
+// HTTP/1.1 (the loop itself) or HTTP/2 (h2loop). The loop drives it.
+type protocol interface {
+	wakeUp(ci int32, now int64)                // a client's timer fired
+	handle(ci int32, events uint32, now int64) // a connection's epoll events
+	sweep(now int64)                           // enforce the timeouts
+	finish(now int64)                          // the run ended: count and close
+}
+
+var _ protocol = (*loop)(nil)
+
 // loop is one event loop on its own locked OS thread.
 type loop struct {
 	p         *plan
@@ -158,6 +169,10 @@ func (l *loop) run() {
 	// No UnlockOSThread: a thread that joined another namespace must die
 	// with this goroutine.
 	defer unix.Close(l.ep)
+	var proto protocol = l
+	if l.h2 != nil {
+		proto = l.h2
+	}
 	if l.p.netnsFD != 0 {
 		if _, err := enterNamespace(l.p.netnsFD); err != nil {
 			l.st.err = err
@@ -176,11 +191,11 @@ func (l *loop) run() {
 		for len(l.heap) > 0 && l.conns[l.heap[0]].wake <= now && now < l.p.end {
 			ci := l.heap[0]
 			l.heapRemove(ci)
-			l.wakeUp(ci, now)
+			proto.wakeUp(ci, now)
 			now = l.now()
 		}
 		if now >= nextSweep {
-			l.sweep(now)
+			proto.sweep(now)
 			nextSweep = now + l.p.sweepEvery
 		}
 		if now >= l.secEnd && now >= l.p.measureStart {
@@ -212,10 +227,10 @@ func (l *loop) run() {
 			if int(ci) >= len(l.conns) || l.conns[ci].gen != uint32(ev.Pad) {
 				continue // stale: the connection was replaced earlier in this batch
 			}
-			l.handle(ci, ev.Events, l.now())
+			proto.handle(ci, ev.Events, l.now())
 		}
 	}
-	l.finish(now)
+	proto.finish(now)
 }
 
 // wait blocks in epoll for at most d nanoseconds (nanosecond precision via
@@ -240,12 +255,8 @@ func (l *loop) wait(d int64) (int, error) {
 	return unix.EpollWait(l.ep, l.events, ms)
 }
 
-// wakeUp runs a client whose timer fired.
+// wakeUp runs a client whose timer fired (HTTP/1.1).
 func (l *loop) wakeUp(ci int32, now int64) {
-	if l.h2 != nil {
-		l.h2.wakeUp(ci, now)
-		return
-	}
 	c := &l.conns[ci]
 	switch c.state {
 	case stIdle:
@@ -372,12 +383,8 @@ func (l *loop) consume(c *conn, at int64) {
 
 var errConnectTimeout = errors.New("connect timeout")
 
-// handle processes the epoll events of one connection.
+// handle processes the epoll events of one connection (HTTP/1.1).
 func (l *loop) handle(ci int32, events uint32, now int64) {
-	if l.h2 != nil {
-		l.h2.handle(ci, events, now)
-		return
-	}
 	c := &l.conns[ci]
 	switch c.state {
 	case stConnecting:
@@ -400,6 +407,15 @@ func (l *loop) handle(ci int32, events uint32, now int64) {
 
 // connected finishes a connect once the socket turned writable.
 func (l *loop) connected(ci int32, now int64) {
+	if l.established(ci, now) {
+		l.fill(ci, now)
+	}
+}
+
+// established finishes a connect once the socket turned writable, for
+// either protocol: it counts the connect and its time, or the failure (and
+// then reports false).
+func (l *loop) established(ci int32, now int64) bool {
 	c := &l.conns[ci]
 	soerr, err := unix.GetsockoptInt(int(c.fd), unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && soerr != 0 {
@@ -408,7 +424,7 @@ func (l *loop) connected(ci int32, now int64) {
 	if err != nil {
 		l.closeFD(ci)
 		l.connectFailed(ci, now, StageConnect, err)
-		return
+		return false
 	}
 	c.state = stConnected
 	c.backoff = 0
@@ -416,7 +432,7 @@ func (l *loop) connected(ci int32, now int64) {
 		l.st.connectsOK++
 		l.st.conn.RecordValue(clampUS(now - c.start))
 	}
-	l.fill(ci, now)
+	return true
 }
 
 // fill sends as many requests as the pipeline, the pacer and the request
@@ -427,7 +443,6 @@ func (l *loop) fill(ci int32, now int64) {
 		return
 	}
 	depth := l.p.depth
-	base := int(ci) * int(depth)
 	k := uint32(0)
 	for c.sent-c.answered+k < depth {
 		if !l.p.keepAlive && c.sent+k > 0 {
@@ -447,7 +462,7 @@ func (l *loop) fill(ci int32, now int64) {
 			}
 			at = due
 		}
-		slot := base + int((c.sent+k)%depth)
+		slot := l.slot(ci, c.sent+k)
 		l.times[slot] = at
 		if l.sent != nil {
 			l.sent[slot] = now
@@ -494,39 +509,56 @@ func (l *loop) flush(ci int32, now int64) bool {
 	return true
 }
 
-// readable reads what the connection has and parses it. The socket is
-// edge-triggered: a short read means its queue was drained, and bytes that
-// arrive later raise a new edge; but once the peer closed (RDHUP/HUP) no
-// edge follows, so then it reads on until EOF or EAGAIN.
+// readable reads what the connection has and parses it (see drain), then
+// sends what the answers made room for.
 func (l *loop) readable(ci int32, events uint32, now int64) {
-	c := &l.conns[ci]
+	if l.drain(l, ci, events, now) {
+		l.fill(ci, now)
+	}
+}
+
+// reader is what a protocol does with a connection's input (see drain).
+type reader interface {
+	// parse takes bytes read from connection ci; false: the connection ended.
+	parse(ci int32, data []byte, now int64) bool
+	// eof handles the peer closing connection ci.
+	eof(ci int32, now int64)
+	// connFailed handles a read error on connection ci.
+	connFailed(ci int32, now int64, s Stage, err error)
+}
+
+// drain reads what connection ci has into the loop's buffer and hands it
+// to r, for either protocol. The socket is edge-triggered: a short read
+// means its queue was drained, and bytes that arrive later raise a new
+// edge; but once the peer closed (RDHUP/HUP) no edge follows, so then it
+// reads on until EOF or EAGAIN. It reports false when the connection ended
+// (r was told why).
+func (l *loop) drain(r reader, ci int32, events uint32, now int64) bool {
+	fd := int(l.conns[ci].fd)
 	for {
-		n, err := rawRead(int(c.fd), l.buf)
-		if err == unix.EAGAIN {
-			break
-		}
-		if err == unix.EINTR {
+		n, err := rawRead(fd, l.buf)
+		switch {
+		case err == unix.EAGAIN:
+			return true
+		case err == unix.EINTR:
 			continue
-		}
-		if err != nil {
-			l.connFailed(ci, now, StageRead, err)
-			return
-		}
-		if n == 0 {
-			l.eof(ci, now)
-			return
+		case err != nil:
+			r.connFailed(ci, now, StageRead, err)
+			return false
+		case n == 0:
+			r.eof(ci, now)
+			return false
 		}
 		if now >= l.p.measureStart {
 			l.st.bytesRead += uint64(n)
 		}
-		if !l.parse(ci, l.buf[:n], now) {
-			return
+		if !r.parse(ci, l.buf[:n], now) {
+			return false
 		}
 		if n < len(l.buf) && events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
-			break
+			return true
 		}
 	}
-	l.fill(ci, now)
 }
 
 // parse feeds bytes to the connection's parser; false: the connection ended.
@@ -566,7 +598,7 @@ func (l *loop) answered(ci int32, now int64) {
 	status := c.p.Status()
 	closeAfter := c.p.Close()
 	c.p.Reset()
-	slot := int(ci)*int(l.p.depth) + int(c.answered%l.p.depth)
+	slot := l.slot(ci, c.answered)
 	at, sentAt := l.times[slot], l.times[slot]
 	if l.sent != nil {
 		sentAt = l.sent[slot]
@@ -638,15 +670,13 @@ func (l *loop) eof(ci int32, now int64) {
 func (l *loop) closeAndReconnect(ci int32, now int64) {
 	c := &l.conns[ci]
 	for i := c.answered; i < c.sent; i++ {
-		at := l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)]
+		at := l.times[l.slot(ci, i)]
 		c.next--
 		if at >= l.p.measureStart {
 			c.measured--
 		}
 	}
-	l.closeFD(ci)
-	c.state = stIdle
-	l.schedule(ci, now)
+	l.reconnect(ci, now)
 }
 
 // connFailed counts the requests in flight on a failed connection by the
@@ -667,10 +697,17 @@ func (l *loop) connFailed(ci int32, now int64, s Stage, err error) {
 	}
 	name := otherClass(errName(err), s)
 	for i := c.answered; i < c.sent; i++ {
-		l.failOther(s, name, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
+		l.failOther(s, name, l.times[l.slot(ci, i)], now)
 	}
+	l.reconnect(ci, now)
+}
+
+// reconnect closes a connection that is done with its requests (answered,
+// failed or to be sent again) and connects the client again, now or when
+// its next request is due.
+func (l *loop) reconnect(ci int32, now int64) {
 	l.closeFD(ci)
-	c.state = stIdle
+	l.conns[ci].state = stIdle
 	l.schedule(ci, now)
 }
 
@@ -679,11 +716,9 @@ func (l *loop) connFailed(ci int32, now int64, s Stage, err error) {
 func (l *loop) failInFlight(ci int32, cl class, s Stage, now int64) {
 	c := &l.conns[ci]
 	for i := c.answered; i < c.sent; i++ {
-		l.failClass(cl, s, l.times[int(ci)*int(l.p.depth)+int(i%l.p.depth)], now)
+		l.failClass(cl, s, l.times[l.slot(ci, i)], now)
 	}
-	l.closeFD(ci)
-	c.state = stIdle
-	l.schedule(ci, now)
+	l.reconnect(ci, now)
 }
 
 func (l *loop) failErr(s Stage, err error, at, now int64) {
@@ -739,10 +774,6 @@ func (l *loop) failOther(s Stage, name string, at, now int64) {
 // few times per timeout costs O(connections) time and no memory, where a
 // deadline queue would hold one entry per request issued within a timeout.
 func (l *loop) sweep(now int64) {
-	if l.h2 != nil {
-		l.h2.sweep(now)
-		return
-	}
 	for i := range l.conns {
 		c := &l.conns[i]
 		switch c.state {
@@ -783,22 +814,29 @@ func (l *loop) flushSecond(now int64) {
 }
 
 // finish counts unfinished requests and closes every connection.
-func (l *loop) finish(now int64) {
-	if l.h2 != nil {
-		l.h2.finish(now)
-		return
+func (l *loop) finish(int64) {
+	for i := range l.conns {
+		c := &l.conns[i]
+		if c.state != stConnected {
+			continue
+		}
+		for k := c.answered; k < c.sent; k++ {
+			if l.times[l.slot(int32(i), k)] >= l.p.measureStart {
+				l.st.unfinished++
+			}
+		}
 	}
+	l.closeAll()
+}
+
+// closeAll ends the run for either protocol: it counts the clients that
+// never got an answer, closes every connection and hands the last timeline
+// second to the collector.
+func (l *loop) closeAll() {
 	for i := range l.conns {
 		c := &l.conns[i]
 		if !c.served {
 			l.st.starved++
-		}
-		if c.state == stConnected {
-			for k := c.answered; k < c.sent; k++ {
-				if l.times[i*int(l.p.depth)+int(k%l.p.depth)] >= l.p.measureStart {
-					l.st.unfinished++
-				}
-			}
 		}
 		if c.fd >= 0 {
 			unix.Close(int(c.fd))
@@ -808,6 +846,12 @@ func (l *loop) finish(now int64) {
 	if l.sec >= 0 {
 		l.p.timeline.add(int(l.sec), l.secOK, l.secErr, l.secHist)
 	}
+}
+
+// slot is the index in times and sent of the i-th request on connection
+// ci (each connection has depth slots, used in turn).
+func (l *loop) slot(ci int32, i uint32) int {
+	return int(ci)*int(l.p.depth) + int(i%l.p.depth)
 }
 
 func clampUS(ns int64) int64 {

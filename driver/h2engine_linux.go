@@ -120,23 +120,10 @@ func (h *h2loop) settle(ci int32, before int, now int64) {
 // preface, and the first streams go out with it.
 func (h *h2loop) connected(ci int32, now int64) {
 	l := h.l
-	c := &l.conns[ci]
-	soerr, err := unix.GetsockoptInt(int(c.fd), unix.SOL_SOCKET, unix.SO_ERROR)
-	if err == nil && soerr != 0 {
-		err = unix.Errno(soerr)
-	}
-	if err != nil {
-		l.closeFD(ci)
-		l.connectFailed(ci, now, StageConnect, err)
+	if !l.established(ci, now) {
 		return
 	}
-	c.state = stConnected
-	c.backoff = 0
-	c.progress = now
-	if c.start >= l.p.measureStart {
-		l.st.connectsOK++
-		l.st.conn.RecordValue(clampUS(now - c.start))
-	}
+	l.conns[ci].progress = now
 	s := h.conns[ci]
 	if s == nil {
 		s = newH2Conn(h.streams)
@@ -193,7 +180,7 @@ func (h *h2loop) fill(ci int32, now int64) {
 	case s.inflight == 0 && l.clientDone(c):
 		l.done(ci, now)
 	case s.inflight == 0 && s.draining():
-		h.reconnect(ci, now)
+		h.l.reconnect(ci, now)
 	}
 }
 
@@ -252,42 +239,25 @@ func (h *h2loop) flush(ci int32, now int64) bool {
 }
 
 // readable reads what the connection has and feeds it to the session
-// (edge-triggered: see loop.readable).
+// (edge-triggered: see loop.drain).
 func (h *h2loop) readable(ci int32, events uint32, now int64) {
-	l := h.l
-	c := &l.conns[ci]
-	s := h.conns[ci]
 	h.ci, h.now = ci, now
-	for {
-		n, err := rawRead(int(c.fd), l.buf)
-		if err == unix.EAGAIN {
-			break
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			h.connFailed(ci, now, StageRead, err)
-			return
-		}
-		if n == 0 {
-			h.eof(ci, now)
-			return
-		}
-		c.progress = now
-		if now >= l.p.measureStart {
-			l.st.bytesRead += uint64(n)
-		}
-		if err := s.feed(l.buf[:n], &h.reqs[c.target], h, now); err != nil {
-			h.protocolFailed(ci, err, now)
-			return
-		}
-		if n < len(l.buf) && events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
-			break
-		}
+	if h.l.drain(h, ci, events, now) {
+		h.fill(ci, now)
+		h.flush(ci, now)
 	}
-	h.fill(ci, now)
-	h.flush(ci, now)
+}
+
+// parse feeds bytes read from connection ci to its session; false: the
+// connection ended (HTTP/2 broke on it).
+func (h *h2loop) parse(ci int32, data []byte, now int64) bool {
+	c := &h.l.conns[ci]
+	c.progress = now
+	if err := h.conns[ci].feed(data, &h.reqs[c.target], h, now); err != nil {
+		h.protocolFailed(ci, err, now)
+		return false
+	}
+	return true
 }
 
 // eof handles the server closing the connection: streams in flight are
@@ -302,7 +272,7 @@ func (h *h2loop) eof(ci int32, now int64) {
 	default:
 		s.drop(cEOF, StageRead, "", h)
 	}
-	h.reconnect(ci, now)
+	h.l.reconnect(ci, now)
 }
 
 // connFailed settles the streams in flight on a connection whose socket
@@ -322,7 +292,7 @@ func (h *h2loop) connFailed(ci int32, now int64, st Stage, err error) {
 		}
 		s.drop(cl, st, other, h)
 	}
-	h.reconnect(ci, now)
+	h.l.reconnect(ci, now)
 }
 
 // protocolFailed ends a connection on which HTTP/2 broke: the GOAWAY the
@@ -339,16 +309,7 @@ func (h *h2loop) protocolFailed(ci int32, err error, now int64) {
 		he = protocolError("%v", err)
 	}
 	s.drop(he.cl, he.stage, "", h)
-	h.reconnect(ci, now)
-}
-
-// reconnect closes a connection whose streams are all settled and
-// schedules the next.
-func (h *h2loop) reconnect(ci int32, now int64) {
-	l := h.l
-	l.closeFD(ci)
-	l.conns[ci].state = stIdle
-	l.schedule(ci, now)
+	h.l.reconnect(ci, now)
 }
 
 // sweep enforces connect timeouts and request timeouts: a connection
@@ -402,7 +363,7 @@ func (h *h2loop) expire(ci int32, now int64) {
 				s.fail(int32(slot), cl, stage, "", h)
 			}
 		}
-		h.reconnect(ci, now)
+		h.l.reconnect(ci, now)
 	default:
 		h.fill(ci, now)
 		h.flush(ci, now)
@@ -426,25 +387,17 @@ func (h *h2loop) finish(now int64) {
 		h.st.streamNS += float64(h.open) * float64(end-from)
 	}
 	for i := range l.conns {
-		c := &l.conns[i]
-		if !c.served {
-			l.st.starved++
+		s := h.conns[i]
+		if s == nil || l.conns[i].state != stConnected {
+			continue
 		}
-		if s := h.conns[i]; s != nil && c.state == stConnected {
-			for slot := range s.streams {
-				if st := &s.streams[slot]; st.id != 0 && st.at >= l.p.measureStart {
-					l.st.unfinished++
-				}
+		for slot := range s.streams {
+			if st := &s.streams[slot]; st.id != 0 && st.at >= l.p.measureStart {
+				l.st.unfinished++
 			}
 		}
-		if c.fd >= 0 {
-			unix.Close(int(c.fd))
-			c.fd = -1
-		}
 	}
-	if l.sec >= 0 {
-		l.p.timeline.add(int(l.sec), l.secOK, l.secErr, l.secHist)
-	}
+	l.closeAll()
 }
 
 // The h2events of the connection h.ci at h.now.
@@ -518,7 +471,10 @@ func (h *h2loop) h2Blocked(since int64) {
 	}
 }
 
-var _ h2events = (*h2loop)(nil)
+var (
+	_ h2events = (*h2loop)(nil)
+	_ protocol = (*h2loop)(nil)
+)
 
 // h2Summary is the H2 part of the summary of an executed run (nil
 // without h2c), measured for durationS seconds.

@@ -153,24 +153,13 @@ func mergeH2(parts []*Summary) (*H2, error) {
 	var weighted float64
 	for i, p := range parts {
 		h := p.H2
-		t.opened += h.StreamsOpened
-		t.goaway += h.GoAway
-		t.retried += h.Retried
-		t.waited += h.StreamWaited
-		t.blockedNS += int64(math.Round(h.FlowControlBlockedMS * 1e6))
-		t.inflightMax = max(t.inflightMax, h.StreamsInFlightMax)
-		t.serverMax = minAnnounced(t.serverMax, h.ServerMaxStreams)
-		for k, n := range h.RSTStream {
-			t.rst[k] += n
+		pt, err := h2TallyOf(h)
+		if err == nil {
+			err = t.add(pt)
 		}
-		for k, n := range h.GoAwayCodes {
-			t.goawayCodes[k] += n
-		}
-		w, err := DecodeHistogram(h.StreamWaitHistogram)
 		if err != nil {
-			return nil, fmt.Errorf("%w: part %d: stream_wait_histogram: %w", ErrMerge, i, err)
+			return nil, fmt.Errorf("%w: part %d: %w", ErrMerge, i, err)
 		}
-		t.wait.Merge(w)
 		conns += p.Clients
 		weighted += h.StreamsInFlightMean * float64(p.Clients)
 	}
@@ -182,6 +171,28 @@ func mergeH2(parts []*Summary) (*H2, error) {
 		out.StreamsInFlightMean = math.Round(weighted/float64(conns)*100) / 100
 	}
 	return out, nil
+}
+
+// h2TallyOf reads the additive part back from the H2 part of a summary
+// (whose histogram it decodes). The streams open over time are not in it:
+// a merge weighs the means instead.
+func h2TallyOf(h *H2) (*h2Tally, error) {
+	w, err := DecodeHistogram(h.StreamWaitHistogram)
+	if err != nil {
+		return nil, fmt.Errorf("stream_wait_histogram: %w", err)
+	}
+	return &h2Tally{
+		opened:      h.StreamsOpened,
+		goaway:      h.GoAway,
+		retried:     h.Retried,
+		waited:      h.StreamWaited,
+		rst:         h.RSTStream,
+		goawayCodes: h.GoAwayCodes,
+		blockedNS:   int64(math.Round(h.FlowControlBlockedMS * 1e6)),
+		wait:        w,
+		inflightMax: h.StreamsInFlightMax,
+		serverMax:   h.ServerMaxStreams,
+	}, nil
 }
 
 // checkH2Part refuses to merge an h2c summary with one that is not, or

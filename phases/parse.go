@@ -215,14 +215,17 @@ func syntaxError(name string, err error) *Error {
 	return &Error{File: name, Msg: msg}
 }
 
+// kindNames name the kinds of YAML node a reader may find where another
+// was expected; any other node is a single value.
+var kindNames = map[yaml.Kind]string{
+	yaml.SequenceNode: "a list",
+	yaml.MappingNode:  "a mapping",
+	yaml.AliasNode:    "an alias",
+}
+
 func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.AliasNode:
-		return "an alias"
+	if name, ok := kindNames[n.Kind]; ok {
+		return name
 	}
 	return "a single value"
 }

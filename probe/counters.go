@@ -77,6 +77,12 @@ func parseCounters(r io.Reader) (Counters, error) {
 	return c, nil
 }
 
+// counters reads a counters table of the network namespace process pid
+// lives in: /proc/PID/net/<file>, file being netstat or snmp.
+func (fs FS) counters(pid int, file string) (Counters, error) {
+	return readWith(fs, parseCounters, pid, "net", file)
+}
+
 // section returns the table of sec, made with room for n values when new.
 func (c Counters) section(sec string, n int) map[string]int64 {
 	m := c[sec]
@@ -159,6 +165,14 @@ func DeltaCounters(before, after Counters) (Counters, []string) {
 	}
 	sort.Strings(warn)
 	return d, warn
+}
+
+// sectionOf returns section's values as the struct T (see fill) and the
+// names the kernel did not report.
+func sectionOf[T any](c Counters, section string) (T, []string) {
+	var t T
+	missing := fill(c, section, &t)
+	return t, missing
 }
 
 // fill copies section's values into the int64 fields of the struct v

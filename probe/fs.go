@@ -2,9 +2,12 @@ package probe
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/scalelab/scalelab/internal/parsefile"
 )
 
 // DefaultRoot is where the live proc filesystem is mounted.
@@ -40,18 +43,12 @@ func (fs FS) open(pid int, elem ...string) (*os.File, string, error) {
 	return f, p, nil
 }
 
-// readWith opens a per-process file and parses it with parse. Errors are
-// wrapped with the file's path.
-func readWith[T any](fs FS, parse func(f *os.File) (T, error), pid int, elem ...string) (T, error) {
-	f, p, err := fs.open(pid, elem...)
+// readWith opens a per-process file and parses it with parse. Errors name
+// the file's path.
+func readWith[T any](fs FS, parse func(io.Reader) (T, error), pid int, elem ...string) (T, error) {
+	v, err := parsefile.Parse(fs.path(pid, elem...), parse)
 	if err != nil {
-		var zero T
-		return zero, err
-	}
-	defer f.Close()
-	v, err := parse(f)
-	if err != nil {
-		return v, fmt.Errorf("probe: parse %s: %w", p, err)
+		return v, fmt.Errorf("probe: %w", err)
 	}
 	return v, nil
 }

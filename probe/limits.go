@@ -3,7 +3,6 @@ package probe
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -88,5 +87,5 @@ func parseLimitValue(s string) (int64, error) {
 
 // Limits reads /proc/PID/limits.
 func (fs FS) Limits(pid int) (Limits, error) {
-	return readWith(fs, func(f *os.File) (Limits, error) { return parseLimits(f) }, pid, "limits")
+	return readWith(fs, parseLimits, pid, "limits")
 }

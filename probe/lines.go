@@ -21,6 +21,27 @@ func (e *lineError) Unwrap() error { return e.err }
 // earlier line than the one being read.
 func atLine(n int, err error) error { return &lineError{line: n, err: err} }
 
+// fields parses the fields of one line in turn (see field): the first that
+// does not parse sets err, naming the field; the fields after it are not
+// parsed and read as zero.
+type fields struct {
+	err error
+}
+
+// field parses b, the field name of a line, with parse (parseHex, parseDec,
+// parseInt), at most bits wide, unless an earlier field failed.
+func field[T any](f *fields, parse func(b []byte, bits int) (T, error), b []byte, bits int, name string) T {
+	if f.err != nil {
+		var zero T
+		return zero
+	}
+	v, err := parse(b, bits)
+	if err != nil {
+		f.err = fmt.Errorf("%s: %w", name, err)
+	}
+	return v
+}
+
 // eachLine calls fn with the number (from 1) and the bytes of every line
 // of r, up to maxLine long; fn must copy what it keeps. An error from fn
 // ends the scan and is returned placed at its line ("line 3: ...") unless

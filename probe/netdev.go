@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -49,7 +48,7 @@ func parseNetDev(r io.Reader) (NetDev, error) {
 
 // NetDev reads /proc/PID/net/dev: the interfaces of pid's namespace.
 func (fs FS) NetDev(pid int) (NetDev, error) {
-	return readWith(fs, func(f *os.File) (NetDev, error) { return parseNetDev(f) }, pid, "net", "dev")
+	return readWith(fs, parseNetDev, pid, "net", "dev")
 }
 
 // Softnet sums /proc/net/softnet_stat over the CPUs: packets the kernel
@@ -90,5 +89,5 @@ func parseSoftnet(r io.Reader) (Softnet, error) {
 // Softnet reads /proc/PID/net/softnet_stat (the same for every process:
 // the host's per-CPU queues).
 func (fs FS) Softnet(pid int) (Softnet, error) {
-	return readWith(fs, func(f *os.File) (Softnet, error) { return parseSoftnet(f) }, pid, "net", "softnet_stat")
+	return readWith(fs, parseSoftnet, pid, "net", "softnet_stat")
 }

@@ -1,18 +1,8 @@
 package probe
 
-import (
-	"io"
-	"os"
-)
-
-// parseNetStat parses /proc/net/netstat (TcpExt, IpExt, MPTcpExt, ...).
-func parseNetStat(r io.Reader) (Counters, error) { return parseCounters(r) }
-
-// NetStat reads /proc/PID/net/netstat: the extended TCP/IP counters of the
-// network namespace process pid lives in.
-func (fs FS) NetStat(pid int) (Counters, error) {
-	return readWith(fs, func(f *os.File) (Counters, error) { return parseNetStat(f) }, pid, "net", "netstat")
-}
+// NetStat reads /proc/PID/net/netstat (TcpExt, IpExt, MPTcpExt, ...): the
+// extended TCP/IP counters of the network namespace process pid lives in.
+func (fs FS) NetStat(pid int) (Counters, error) { return fs.counters(pid, "netstat") }
 
 // TCPExt holds the TcpExt counters the lab uses as evidence (names as the
 // kernel spells them; see Documentation/networking/snmp_counter.rst).
@@ -72,7 +62,4 @@ type TCPExt struct {
 // TCPExt extracts the typed TcpExt counters from a netstat table (or from a
 // delta of two). Fields the kernel did not report stay 0 and are returned as
 // "TcpExt.Name" in missing.
-func (c Counters) TCPExt() (t TCPExt, missing []string) {
-	missing = fill(c, "TcpExt", &t)
-	return t, missing
-}
+func (c Counters) TCPExt() (TCPExt, []string) { return sectionOf[TCPExt](c, "TcpExt") }

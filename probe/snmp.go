@@ -1,18 +1,8 @@
 package probe
 
-import (
-	"io"
-	"os"
-)
-
-// parseSNMP parses /proc/net/snmp (Ip, Icmp, Tcp, Udp, ...).
-func parseSNMP(r io.Reader) (Counters, error) { return parseCounters(r) }
-
-// SNMP reads /proc/PID/net/snmp: the RFC 1213 counters of the network
-// namespace process pid lives in.
-func (fs FS) SNMP(pid int) (Counters, error) {
-	return readWith(fs, func(f *os.File) (Counters, error) { return parseSNMP(f) }, pid, "net", "snmp")
-}
+// SNMP reads /proc/PID/net/snmp (Ip, Icmp, Tcp, Udp, ...): the RFC 1213
+// counters of the network namespace process pid lives in.
+func (fs FS) SNMP(pid int) (Counters, error) { return fs.counters(pid, "snmp") }
 
 // TCP holds the Tcp counters of /proc/net/snmp the lab uses.
 type TCP struct {
@@ -42,7 +32,4 @@ type TCP struct {
 // TCP extracts the typed Tcp counters from an snmp table (or a delta of
 // two). Fields the kernel did not report stay 0 and are returned as
 // "Tcp.Name" in missing.
-func (c Counters) TCP() (t TCP, missing []string) {
-	missing = fill(c, "Tcp", &t)
-	return t, missing
-}
+func (c Counters) TCP() (TCP, []string) { return sectionOf[TCP](c, "Tcp") }

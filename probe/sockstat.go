@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 )
 
@@ -85,13 +84,12 @@ func sockstatFrom(v4, v6 Counters) (s Sockstat, missing []string) {
 // kernel did not report are returned as warnings; only an unreadable
 // sockstat is an error.
 func (fs FS) Sockstat(pid int) (Sockstat, []string, error) {
-	parse := func(f *os.File) (Counters, error) { return parseSockstat(f) }
-	v4, err := readWith(fs, parse, pid, "net", "sockstat")
+	v4, err := readWith(fs, parseSockstat, pid, "net", "sockstat")
 	if err != nil {
 		return Sockstat{}, nil, err
 	}
 	var warn []string
-	v6, err := readWith(fs, parse, pid, "net", "sockstat6")
+	v6, err := readWith(fs, parseSockstat, pid, "net", "sockstat6")
 	if err != nil {
 		warn = append(warn, err.Error())
 		v6 = nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 )
 
@@ -66,42 +65,29 @@ func parseStat(r io.Reader) (ProcStat, error) {
 		return ProcStat{}, fmt.Errorf("%w: stat has %d fields after comm, want at least %d", errFormat, len(rest), last-2)
 	}
 	s.State = string(rest[0])
-	u := func(n int) (uint64, error) {
-		v, err := strconv.ParseUint(string(rest[n-3]), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("field %d: %w: %w", n, errFormat, err)
-		}
-		return v, nil
-	}
-	i := func(n int) (int64, error) {
-		v, err := strconv.ParseInt(string(rest[n-3]), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("field %d: %w: %w", n, errFormat, err)
-		}
-		return v, nil
-	}
-	if s.UTime, err = u(14); err != nil {
-		return ProcStat{}, err
-	}
-	if s.STime, err = u(15); err != nil {
-		return ProcStat{}, err
-	}
-	if s.NumThreads, err = i(20); err != nil {
-		return ProcStat{}, err
-	}
-	if s.StartTime, err = u(22); err != nil {
-		return ProcStat{}, err
-	}
-	if s.VSize, err = u(23); err != nil {
-		return ProcStat{}, err
-	}
-	if s.RSSPages, err = i(24); err != nil {
-		return ProcStat{}, err
+	var f fields
+	s.UTime = field(&f, parseDec, rest[14-3], 64, "field 14 (utime)")
+	s.STime = field(&f, parseDec, rest[15-3], 64, "field 15 (stime)")
+	s.NumThreads = field(&f, parseInt, rest[20-3], 64, "field 20 (num_threads)")
+	s.StartTime = field(&f, parseDec, rest[22-3], 64, "field 22 (starttime)")
+	s.VSize = field(&f, parseDec, rest[23-3], 64, "field 23 (vsize)")
+	s.RSSPages = field(&f, parseInt, rest[24-3], 64, "field 24 (rss)")
+	if f.err != nil {
+		return ProcStat{}, f.err
 	}
 	return s, nil
 }
 
 // Stat reads /proc/PID/stat.
 func (fs FS) Stat(pid int) (ProcStat, error) {
-	return readWith(fs, func(f *os.File) (ProcStat, error) { return parseStat(f) }, pid, "stat")
+	return readWith(fs, parseStat, pid, "stat")
+}
+
+// parseInt parses a signed decimal number that fits in bits.
+func parseInt(b []byte, bits int) (int64, error) {
+	v, err := strconv.ParseInt(string(b), 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", errFormat, err)
+	}
+	return v, nil
 }

@@ -15,21 +15,22 @@ import (
 // column of /proc/net/tcp (include/net/tcp_states.h).
 type TCPState uint8
 
-// The TCP states of include/net/tcp_states.h.
+// The TCP states of include/net/tcp_states.h, numbered as its enum: from 1
+// (TCP_ESTABLISHED), in the same order.
 const (
-	StateEstablished   TCPState = 1
-	StateSynSent       TCPState = 2
-	StateSynRecv       TCPState = 3
-	StateFinWait1      TCPState = 4
-	StateFinWait2      TCPState = 5
-	StateTimeWait      TCPState = 6
-	StateClose         TCPState = 7
-	StateCloseWait     TCPState = 8
-	StateLastAck       TCPState = 9
-	StateListen        TCPState = 10
-	StateClosing       TCPState = 11
-	StateNewSynRecv    TCPState = 12
-	StateBoundInactive TCPState = 13
+	StateEstablished TCPState = iota + 1
+	StateSynSent
+	StateSynRecv
+	StateFinWait1
+	StateFinWait2
+	StateTimeWait
+	StateClose
+	StateCloseWait
+	StateLastAck
+	StateListen
+	StateClosing
+	StateNewSynRecv
+	StateBoundInactive
 )
 
 var stateNames = [...]string{
@@ -121,42 +122,26 @@ func parseTCPLine(b []byte, s *TCPSocket) error {
 	if s.Remote, err = parseHexAddrPort(f[1]); err != nil {
 		return fmt.Errorf("remote address: %w", err)
 	}
-	st, err := parseHex(f[2], 8)
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
+	var p fields
+	s.State = TCPState(field(&p, parseHex, f[2], 8, "state"))
+	tx, rx := p.pair(f[3], "queues", "tx:rx")
+	s.TxQueue = uint32(field(&p, parseHex, tx, 32, "tx_queue"))
+	s.RxQueue = uint32(field(&p, parseHex, rx, 32, "rx_queue"))
+	tr, _ := p.pair(f[4], "timer", "tr:when")
+	s.Timer = uint8(field(&p, parseHex, tr, 8, "timer"))
+	s.UID = uint32(field(&p, parseDec, f[6], 32, "uid"))
+	s.Inode = field(&p, parseDec, inode, 64, "inode")
+	return p.err
+}
+
+// pair splits the field name, "a:b", unless an earlier field failed; form
+// names the layout it should have.
+func (p *fields) pair(b []byte, name, form string) (before, after []byte) {
+	before, after, ok := cut(b, ':')
+	if !ok && p.err == nil {
+		p.err = fmt.Errorf("%w: %s %q is not %s", errFormat, name, b, form)
 	}
-	s.State = TCPState(st)
-	tx, rx, ok := cut(f[3], ':')
-	if !ok {
-		return fmt.Errorf("%w: queues %q are not tx:rx", errFormat, f[3])
-	}
-	t, err := parseHex(tx, 32)
-	if err != nil {
-		return fmt.Errorf("tx_queue: %w", err)
-	}
-	r, err := parseHex(rx, 32)
-	if err != nil {
-		return fmt.Errorf("rx_queue: %w", err)
-	}
-	s.TxQueue, s.RxQueue = uint32(t), uint32(r)
-	tr, _, ok := cut(f[4], ':')
-	if !ok {
-		return fmt.Errorf("%w: timer %q is not tr:when", errFormat, f[4])
-	}
-	timer, err := parseHex(tr, 8)
-	if err != nil {
-		return fmt.Errorf("timer: %w", err)
-	}
-	s.Timer = uint8(timer)
-	uid, err := parseDec(f[6], 32)
-	if err != nil {
-		return fmt.Errorf("uid: %w", err)
-	}
-	s.UID = uint32(uid)
-	if s.Inode, err = parseDec(inode, 64); err != nil {
-		return fmt.Errorf("inode: %w", err)
-	}
-	return nil
+	return before, after
 }
 
 // nextField returns the first space-separated field of b and what follows.

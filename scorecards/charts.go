@@ -109,12 +109,8 @@ func connectOf(v *view) charts.Connect {
 }
 
 func timelineOf(v *view) charts.Timeline {
-	t := charts.Timeline{Label: label(v.card)}
-	st, ok := v.decisiveStep()
-	if !ok {
-		return t
-	}
-	t.Clients = st.Clients
+	st, _ := v.decisiveStep() // none: a zero step, without seconds
+	t := charts.Timeline{Label: label(v.card), Clients: st.Clients}
 	for _, s := range st.Timeline {
 		t.Seconds = append(t.Seconds, charts.Second{T: s.T, RPS: float64(s.RPS), Errors: float64(s.Errors), P99MS: float64(s.P99MS)})
 	}

@@ -22,85 +22,28 @@
 # The server is nginx by default (1 worker, `return 200 "ok"`, access log
 # off); --server gnet runs `scalelab serve gnet` instead. Needs root for the
 # apt-get installs and for raising the open-file limit to 20000.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-server=nginx
-conns="100 10000"
-rounds=3
-duration=5s
-port=18089
-bin=bin/scalelab
-nice=0
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	--server) server=$2; shift 2 ;;
-	--conns) conns=$2; shift 2 ;;
-	--rounds) rounds=$2; shift 2 ;;
-	--duration) duration=$2; shift 2 ;;
-	--port) port=$2; shift 2 ;;
-	--bin) bin=$2; shift 2 ;;
-	--nice) nice=$2; shift 2 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
-	*) echo "bench-driver: unknown flag $1" >&2; exit 2 ;;
-	esac
-done
+flag server nginx '^(nginx|gnet)$' "nginx or gnet"
+flag conns "100 10000"
+flag duration 5s
+flag port 18089
+parse_flags "$@"
 
-need() { # need COMMAND PACKAGE
-	if ! command -v "$1" >/dev/null 2>&1; then
-		echo "bench-driver: installing $2" >&2
-		apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >/dev/null
-	fi
-}
 need wrk wrk
-need taskset util-linux
-[[ -x /usr/bin/time ]] || need /usr/bin/time time
 [[ $server == nginx ]] && need nginx nginx
-[[ -x $bin ]] || { echo "bench-driver: $bin missing (run make build)" >&2; exit 2; }
+need_common
 
-ulimit -n 20000 || { echo "bench-driver: cannot raise the open-file limit to 20000" >&2; exit 2; }
-
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-	if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
+bench_workdir
 case "$server" in
-nginx)
-	cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-daemon off;
-master_process off;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:$port backlog=20000;
-    location / { return 200 "ok"; }
-  }
-}
-EOF
-	nice -n "$nice" taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
-	server_pid=$!
-	;;
+nginx) start_nginx "backlog=20000" ;;
 gnet)
 	nice -n "$nice" taskset -c 0 "$bin" serve gnet --addr "127.0.0.1:$port" --backlog 20000 --nofile 20000 >/dev/null &
 	server_pid=$!
 	;;
-*) echo "bench-driver: unknown server $server (nginx or gnet)" >&2; exit 2 ;;
 esac
 url="http://127.0.0.1:$port/"
-for _ in $(seq 50); do
-	if curl -fs "$url" >/dev/null 2>&1 || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-	sleep 0.1
-done
+wait_listening "$server"
 
 # GNU time writes "peak-RSS-KiB user-s system-s" of the command to $work/rss
 timed() { /usr/bin/time -f '%M %U %S' -o "$work/rss" "$@"; }
@@ -121,13 +64,11 @@ run_wrk() { # conns -> "rps rss_kib cpu_us_per_request"
 run_scalelab() { # conns -> "rps rss_kib cpu_us_per_request"
 	timed nice -n "$nice" taskset -c 1 "$bin" load "$url" --clients "$1" --duration "$duration" --timeout 5s --json --quiet >"$work/sl.json" 2>"$work/sl.err" || true
 	local rps n u
-	rps=$(sed -n 's/^  "rps": \([0-9.]*\),*$/\1/p' "$work/sl.json")
+	rps=$(sl_rps "$work/sl.json")
 	n=$(sed -n 's/^  "requests": \([0-9]*\),*$/\1/p' "$work/sl.json")
 	u=$(sed -n 's/^  "unfinished": \([0-9]*\),*$/\1/p' "$work/sl.json")
 	echo "${rps:-0} $(usage $(( ${n:-0} + ${u:-0} )))"
 }
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # idle footprint of each tool (binary, runtime, libraries), to tell the
 # memory the connections cost from what the program costs at rest

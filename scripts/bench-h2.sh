@@ -23,88 +23,31 @@
 # by default); the config raises it so that neither tool reconnects. Needs
 # root for the apt-get installs (nghttp2-client, nginx-light, util-linux,
 # time) and for raising the open-file limit.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-servers="nethttp nginx"
-shapes="100x10 10x100"
-rounds=3
-duration=5
-port=18090
-bin=bin/scalelab
-nice=0
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	--servers) servers=$2; shift 2 ;;
-	--shapes) shapes=$2; shift 2 ;;
-	--rounds) rounds=$2; shift 2 ;;
-	--duration) duration=$2; shift 2 ;;
-	--port) port=$2; shift 2 ;;
-	--bin) bin=$2; shift 2 ;;
-	--nice) nice=$2; shift 2 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
-	*) echo "bench-h2: unknown flag $1" >&2; exit 2 ;;
-	esac
-done
-die() { echo "bench-h2: $*" >&2; exit 2; }
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
-[[ $duration =~ ^[1-9][0-9]*$ ]] || die "--duration must be whole seconds"
-[[ $nice =~ ^-?[0-9]+$ ]] || die "--nice must be an integer"
+flag servers "nethttp nginx"
+flag shapes "100x10 10x100"
+flag duration 5 '^[1-9][0-9]*$' "whole seconds"
+flag port 18090
+parse_flags "$@"
 for s in $shapes; do [[ $s =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || die "shape $s: want CONNECTIONSxSTREAMS, e.g. 100x10"; done
 for s in $servers; do [[ $s == nethttp || $s == nginx ]] || die "server $s: nethttp or nginx"; done
 
-need() { # need COMMAND PACKAGE
-	if ! command -v "$1" >/dev/null 2>&1; then
-		echo "bench-h2: installing $2" >&2
-		apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >/dev/null
-	fi
-}
 need h2load nghttp2-client
-need taskset util-linux
-[[ -x /usr/bin/time ]] || need /usr/bin/time time
 [[ " $servers " == *" nginx "* ]] && need nginx nginx-light
-[[ -x $bin ]] || die "$bin missing (run make build)"
+need_common
 if [[ " $servers " == *" nginx "* ]] && ! nginx -V 2>&1 | grep -q http_v2_module; then
 	die "this nginx has no http_v2_module (Debian's nginx-light has it)"
 fi
-ulimit -n 20000 || die "cannot raise the open-file limit to 20000"
 
-work=$(mktemp -d)
-server_pid=
-stop_server() {
-	if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-	server_pid=
-}
-cleanup() { stop_server; rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir
 
 most_streams=1
 for s in $shapes; do most_streams=$(( ${s#*x} > most_streams ? ${s#*x} : most_streams )); done
 
 start_server() { # name
 	case "$1" in
-	nginx)
-		cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-daemon off;
-master_process off;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  http2_max_concurrent_streams $most_streams;
-  server {
-    listen 127.0.0.1:$port http2 backlog=20000;
-    location / { return 200 "ok"; }
-  }
-}
-EOF
-		nice -n "$nice" taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" &
-		server_pid=$!
-		;;
+	nginx) start_nginx "http2 backlog=20000" "http2_max_concurrent_streams $most_streams;" ;;
 	nethttp)
 		printf '{"variant":"nethttp","config":{"addr":"127.0.0.1:%d","backlog":20000,"h2c":true,"max_streams":%d}}\n' \
 			"$port" "$most_streams" >"$work/serve.json"
@@ -112,11 +55,7 @@ EOF
 		server_pid=$!
 		;;
 	esac
-	for _ in $(seq 50); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
-		sleep 0.1
-	done
-	die "$1 did not start listening on port $port"
+	wait_listening "$1"
 }
 
 # GNU time writes "user-s system-s" of the command to $work/cpu
@@ -138,14 +77,12 @@ run_scalelab() { # conns streams -> "rps cpu_us_per_request"
 		"$url" "$1" "$2" "$((duration * 1000000000))" >"$work/load.json"
 	timed nice -n "$nice" taskset -c 1 "$bin" load --config "$work/load.json" --quiet >"$work/sl.json" 2>"$work/sl.err" || true
 	local rps n
-	rps=$(sed -n 's/^  "rps": \([0-9.]*\),*$/\1/p' "$work/sl.json")
+	rps=$(sl_rps "$work/sl.json")
 	# every answer it spent CPU on: measured requests, and the ones in
 	# flight at the end (h2load counts the requests done)
 	n=$(awk -F'[:,]' '/^  "(requests|unfinished)":/ {s += $2} END {print s + 0}' "$work/sl.json")
 	echo "${rps:-0} $(cpu_per_request "${n:-0}")"
 }
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "servers on CPU 0, load generators on CPU 1 (nice $nice); $rounds paired rounds of ${duration}s; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %-8s %12s %14s %7s %14s %16s %9s\n' server shape "h2load rps" "scalelab rps" ratio "h2load us/req" "scalelab us/req" "cpu ratio"

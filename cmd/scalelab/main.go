@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -168,14 +169,7 @@ func (c *command) help(w io.Writer, fs *pflag.FlagSet) error {
 	return err
 }
 
-func commandNames() []string {
-	names := make([]string, 0, len(commands))
-	for name := range commands {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
+func commandNames() []string { return slices.Sorted(maps.Keys(commands)) }
 
 // exitStatusHelp lists the exit codes every command shares.
 const exitStatusHelp = `Exit status:

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/scalelab/scalelab/internal/parsefile"
 )
 
 // Detect finds the CPU controller: first a cgroup v1 hierarchy whose mount
@@ -26,23 +28,13 @@ import (
 // at the root of the mount, the one cgroup exempt from v2's rule that a
 // cgroup with processes may not hand controllers to its children.
 func Detect() (*Controller, error) {
-	mf, err := os.Open("/proc/self/mountinfo")
+	mounts, err := parsefile.Parse("/proc/self/mountinfo", parseMountInfo)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: detect: %w", err)
 	}
-	defer mf.Close()
-	mounts, err := parseMountInfo(mf)
-	if err != nil {
-		return nil, fmt.Errorf("cgroup: detect: /proc/self/mountinfo: %w", err)
-	}
-	cf, err := os.Open("/proc/self/cgroup")
+	self, err := parsefile.Parse("/proc/self/cgroup", parseCgroupFile)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: detect: %w", err)
-	}
-	defer cf.Close()
-	self, err := parseCgroupFile(cf)
-	if err != nil {
-		return nil, fmt.Errorf("cgroup: detect: /proc/self/cgroup: %w", err)
 	}
 	return detect(mounts, self)
 }

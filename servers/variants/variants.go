@@ -4,7 +4,8 @@ package variants
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/scalelab/scalelab/servers"
@@ -24,14 +25,7 @@ var factories = map[string]servers.Factory{
 }
 
 // Names lists the variants in a stable order.
-func Names() []string {
-	names := make([]string, 0, len(factories))
-	for n := range factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(factories)) }
 
 // Lookup returns the constructor of the named variant. An unknown name is a
 // *servers.ConfigError on the field "variant".

@@ -179,27 +179,16 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 			if p.hdrBytes > MaxHeaderBytes {
 				return i, false, malformed("header section longer than %d bytes", MaxHeaderBytes)
 			}
-		case sBody:
-			k := int64(len(b) - i)
-			if k >= p.length {
-				i += int(p.length)
-				p.length = 0
-				p.state = sDone
-				return i, true, nil
+		case sBody, sChunkData:
+			next := sDone
+			if p.state == sChunkData {
+				next = sChunkDataCR
 			}
-			p.length -= k
-			return len(b), false, nil
+			var ended bool
+			if i, ended = p.skip(b, i, next); !ended {
+				return i, false, nil
+			}
 		case sBodyUntilEOF:
-			return len(b), false, nil
-		case sChunkData:
-			k := int64(len(b) - i)
-			if k >= p.length {
-				i += int(p.length)
-				p.length = 0
-				p.state = sChunkDataCR
-				continue
-			}
-			p.length -= k
 			return len(b), false, nil
 		case sDone:
 			return i, true, nil
@@ -214,6 +203,20 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 		}
 	}
 	return i, p.state == sDone, nil
+}
+
+// skip consumes what b holds, from i, of the p.length bytes left of a body
+// or chunk. Once they are all read it moves to state next and reports true.
+func (p *Parser) skip(b []byte, i int, next uint8) (int, bool) {
+	k := int64(len(b) - i)
+	if k < p.length {
+		p.length -= k
+		return len(b), false
+	}
+	i += int(p.length)
+	p.length = 0
+	p.state = next
+	return i, true
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
@@ -301,13 +304,7 @@ func (p *Parser) fastLine(line []byte) bool {
 	if p.hdr == hNone {
 		return true
 	}
-	p.tokLen = 0
-	p.value = 0
-	p.flags &^= fValueDigits | fValueEnd | fTokOverflow
-	if p.hdr == hTransferEncoding {
-		p.flags |= fTransferEncoding
-		p.flags &^= fChunked
-	}
+	p.startValue()
 	for _, v := range line[k+1:] {
 		if p.valueByte(v) != nil {
 			return false
@@ -410,11 +407,10 @@ func (p *Parser) header(b []byte, i int) (int, error) {
 				p.pos = 0
 			}
 		case sHeadersCR:
-			if c != '\n' {
-				return i, malformed("CR without LF ending the header section")
+			if err := lf(c, "ending the header section"); err != nil {
+				return i, err
 			}
-			i++
-			return i, p.headersDone()
+			return i + 1, p.headersDone()
 		case sName:
 			if c == ':' {
 				if p.pos == 0 {
@@ -432,13 +428,7 @@ func (p *Parser) header(b []byte, i int) (int, error) {
 					continue
 				}
 				p.state = sValue
-				p.tokLen = 0
-				p.value = 0
-				p.flags &^= fValueDigits | fValueEnd | fTokOverflow
-				if p.hdr == hTransferEncoding {
-					p.flags |= fTransferEncoding
-					p.flags &^= fChunked
-				}
+				p.startValue()
 				continue
 			}
 			if !isTokenChar(c) {
@@ -479,6 +469,17 @@ func (p *Parser) header(b []byte, i int) (int, error) {
 		}
 	}
 	return i, nil
+}
+
+// startValue starts reading the value of the interesting header p.hdr.
+func (p *Parser) startValue() {
+	p.tokLen = 0
+	p.value = 0
+	p.flags &^= fValueDigits | fValueEnd | fTokOverflow
+	if p.hdr == hTransferEncoding {
+		p.flags |= fTransferEncoding
+		p.flags &^= fChunked
+	}
 }
 
 // valueByte handles one byte of an interesting header's value.
@@ -650,11 +651,10 @@ func (p *Parser) chunked(b []byte, i int) (int, error) {
 			i += j + 1
 			return i, p.chunkSizeDone()
 		case sChunkSizeLF:
-			if c != '\n' {
-				return i, malformed("CR without LF after chunk size")
+			if err := lf(c, "after chunk size"); err != nil {
+				return i, err
 			}
-			i++
-			return i, p.chunkSizeDone()
+			return i + 1, p.chunkSizeDone()
 		case sChunkDataCR:
 			switch c {
 			case '\r':
@@ -666,8 +666,8 @@ func (p *Parser) chunked(b []byte, i int) (int, error) {
 			}
 			i++
 		case sChunkDataLF:
-			if c != '\n' {
-				return i, malformed("CR without LF after chunk data")
+			if err := lf(c, "after chunk data"); err != nil {
+				return i, err
 			}
 			p.startChunk()
 			i++
@@ -699,8 +699,8 @@ func (p *Parser) chunked(b []byte, i int) (int, error) {
 			i += j + 1
 			p.state = sTrailerStart
 		case sTrailerCR:
-			if c != '\n' {
-				return i, malformed("CR without LF ending the trailers")
+			if err := lf(c, "ending the trailers"); err != nil {
+				return i, err
 			}
 			p.state = sDone
 			return i + 1, nil
@@ -728,6 +728,15 @@ func (p *Parser) chunkSizeDone() error {
 		return nil
 	}
 	p.state = sChunkData
+	return nil
+}
+
+// lf checks that c, the byte after a CR, is LF; where says what the CRLF
+// ends or follows.
+func lf(c byte, where string) error {
+	if c != '\n' {
+		return malformed("CR without LF %s", where)
+	}
 	return nil
 }
 
