@@ -146,20 +146,27 @@ func parseLink(p []byte) (link, error) {
 
 // listLinks returns the interfaces of the namespace the socket lives in.
 func (r *rtnl) listLinks() ([]link, error) {
-	body := make([]byte, unix.SizeofIfInfomsg) // ifi_family AF_UNSPEC: every link
-	msgs, err := r.do(unix.RTM_GETLINK, unix.NLM_F_DUMP, body, unix.RTM_NEWLINK)
+	// ifi_family AF_UNSPEC: every link
+	return dump(r, unix.RTM_GETLINK, unix.RTM_NEWLINK, unix.SizeofIfInfomsg, "network interfaces", parseLink)
+}
+
+// dump asks for every object of a kind (RTM_GET* with NLM_F_DUMP and an
+// all-zero request body of bodyLen bytes: every family) and parses each
+// reply of type want; what names the kind in errors.
+func dump[T any](r *rtnl, typ, want uint16, bodyLen int, what string, parse func([]byte) (T, error)) ([]T, error) {
+	msgs, err := r.do(typ, unix.NLM_F_DUMP, make([]byte, bodyLen), want)
 	if err != nil {
-		return nil, fmt.Errorf("driver: list network interfaces: %w", err)
+		return nil, fmt.Errorf("driver: list %s: %w", what, err)
 	}
-	links := make([]link, 0, len(msgs))
+	out := make([]T, 0, len(msgs))
 	for _, m := range msgs {
-		l, err := parseLink(m)
+		v, err := parse(m)
 		if err != nil {
 			return nil, err
 		}
-		links = append(links, l)
+		out = append(out, v)
 	}
-	return links, nil
+	return out, nil
 }
 
 // setAlias sets the alias (IFLA_IFALIAS) of interface index; "" removes it.
@@ -219,18 +226,6 @@ func parseAddr(p []byte) (ifAddr, error) {
 
 // listAddrs returns the addresses of the namespace the socket lives in.
 func (r *rtnl) listAddrs() ([]ifAddr, error) {
-	body := make([]byte, unix.SizeofIfAddrmsg) // ifa_family AF_UNSPEC: every family
-	msgs, err := r.do(unix.RTM_GETADDR, unix.NLM_F_DUMP, body, unix.RTM_NEWADDR)
-	if err != nil {
-		return nil, fmt.Errorf("driver: list addresses: %w", err)
-	}
-	out := make([]ifAddr, 0, len(msgs))
-	for _, m := range msgs {
-		a, err := parseAddr(m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	// ifa_family AF_UNSPEC: every family
+	return dump(r, unix.RTM_GETADDR, unix.RTM_NEWADDR, unix.SizeofIfAddrmsg, "addresses", parseAddr)
 }

@@ -34,18 +34,7 @@ func backlog(m *measured) int {
 
 // portRangeSize is the size of the ephemeral port range the step ran with
 // (0: unknown).
-func portRangeSize(m *measured) int64 {
-	f := strings.Fields(m.PortRange)
-	if len(f) != 2 {
-		return 0
-	}
-	lo, err1 := strconv.Atoi(f[0])
-	hi, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil || hi < lo {
-		return 0
-	}
-	return int64(hi - lo + 1)
-}
+func portRangeSize(m *measured) int64 { return portRangeOf(m.PortRange) }
 
 // measuredStep is the scorecard's record of what a step measured, filled
 // straight from the driver's summary, the server's stats and the probes.
