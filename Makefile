@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare noise anchors bench-driver clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare site site-check exercises noise anchors bench-driver clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -63,6 +63,17 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	@grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
 	  d=$$(dirname $$f); for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 	    echo "== $$d $$fn"; $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$d || exit 1; done; done
+
+site: build ## the results as a static site in site/ (SITE=dir): the ladder, every report and comparison, the course; RUNS=results/ adds your runs
+	@$(BIN) site --out $(or $(SITE),site) $(or $(RUNS),$(if $(wildcard results/*/scorecard.yaml),results))
+
+site-check: ## build the site and check it in headless Chromium (installed if missing): console errors, broken links, images, phone width; screenshots in bin/site-check/
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "site-check: installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	$(GO) run ./scripts/sitecheck -shots bin/site-check -timeout 4m
+
+exercises: ## run every exercise of the course (docs/course/exercises) and check the outcome its page promises (as root; about 2 minutes)
+	$(GO) test -count=1 -timeout 9m -run 'TestExercises' -v ./docs/course
 
 noise: build ## measure the noise margins of this machine (one count's trials within a run, and from run to run); as root
 	$(GO) run ./scripts/noise

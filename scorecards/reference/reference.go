@@ -93,7 +93,6 @@ func Compare(sc *scorecards.Scorecard) (*scorecards.ReferenceComparison, bool) {
 		Ratio: ratio, WithinNoise: math.Abs(ratio-1) <= attrib.SingleTrialMargin, Limit: e.Card.Summary.Limit}, true
 }
 
-
 // ErrNone is returned by WriteHistory for a phase with no reference run.
 var ErrNone = errors.New("reference: no reference run")
 
