@@ -53,6 +53,7 @@ func (b *book) funcs() template.FuncMap {
 		"results":      b.results,
 		"evidence":     b.evidence,
 		"verification": b.verification,
+		"verified":     b.verified,
 		"chart":        b.chart,
 		"ladderTable":  b.ladderTable,
 		"ladderChart":  b.ladderChart,
@@ -210,6 +211,22 @@ func (b *book) verification(n int) string {
 	return b.section(n, func(_ int, s scorecards.Section, _ []scorecards.Section) bool { return s.Heading == "Verification" })
 }
 
+// verified is the page's paragraph on how the verdict of phase n was
+// verified: the reference run's verification when it has one, else what
+// the reader's own run will do (lifted says how the limit is lifted).
+func (b *book) verified(n int, lifted string) string {
+	own := fmt.Sprintf("The phase file asks for verification (`verify: {enabled: true}`), so your own `make phase %d` ends "+
+		"with a **Verification** section: the deciding step again %s, and whether the verdict held.", n, lifted)
+	r := b.ref(n)
+	if !r.Has {
+		return own
+	}
+	if r.Verified() == "" {
+		return fmt.Sprintf("The reference run of %s was recorded before verification was part of a run. %s", r.Date, own)
+	}
+	return fmt.Sprintf("In the reference run of %s the verdict was **%s**:\n\n%s", r.Date, r.Verified(), b.verification(n))
+}
+
 // chart draws one chart of the reference run of phase n into the course's
 // img/ folder and returns the Markdown that shows it.
 func (b *book) chart(n int, name string) string {
@@ -337,11 +354,12 @@ func (b *book) exercise(file string) string {
 		fmt.Fprintf(&s, " To run in seconds: %s.", changeList(shortened))
 	}
 	fmt.Fprintf(&s, "\n- **Run it:** `scalelab run docs/course/%s` (as root; about %s).\n", x.File, p.Estimate().Round(1e9))
-	fmt.Fprintf(&s, "- **The promise** (checked by `make exercises`): the lab names `%s`", p.Hypothesis.Limit)
 	if p.Hypothesis.Limit == attrib.None {
-		s.WriteString(" — no step breaks")
+		s.WriteString("- **The promise** (checked by `make exercises`): no step breaks, so the exercise's hypothesis (`none`) is confirmed.")
+	} else {
+		fmt.Fprintf(&s, "- **The promise** (checked by `make exercises`): the lab names `%s` and confirms the exercise's hypothesis.", p.Hypothesis.Limit)
 	}
-	fmt.Fprintf(&s, " and confirms the exercise's hypothesis: %s", strings.TrimSpace(p.Hypothesis.Note))
+	fmt.Fprintf(&s, " Why: %s", strings.TrimSpace(p.Hypothesis.Note))
 	for _, c := range x.Checks {
 		fmt.Fprintf(&s, "\n- **And:** %s.", c.Text)
 	}

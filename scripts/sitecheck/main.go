@@ -350,7 +350,8 @@ func (b *browser) screenshots(dir, out, report string) error {
 		return err
 	}
 	shots := []shot{{"index.html", "index", ""}, {"index.html", "index-chart", ".chart"},
-		{report, "report", ""}, {report, "report-results", "#results"}, {report, "report-charts", "#charts"}}
+		{report, "report", ""}, {report, "report-results", "#results"}, {report, "report-charts", "#charts"},
+		{"course/01-naive.html", "course", "#what-the-reference-run-showed"}}
 	for _, s := range shots {
 		file := filepath.Join(dir, filepath.FromSlash(s.page))
 		for _, vp := range []viewport{laptop, phone} {
