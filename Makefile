@@ -64,8 +64,8 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	  d=$$(dirname $$f); for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 	    echo "== $$d $$fn"; $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$d || exit 1; done; done
 
-site: build ## the results as a static site in site/ (SITE=dir): the ladder, every report and comparison, the course; RUNS=results/ adds your runs
-	@$(BIN) site --out $(or $(SITE),site) $(or $(RUNS),$(if $(wildcard results/*/scorecard.yaml),results))
+site: build ## the results as a static site in bin/site/ (SITE=dir): the ladder, every report and comparison, the course; RUNS=results/ adds your runs
+	@$(BIN) site --out $(or $(SITE),bin/site) $(or $(RUNS),$(if $(wildcard results/*/scorecard.yaml),results))
 
 site-check: ## build the site and check it in headless Chromium (installed if missing): console errors, broken links, images, phone width; screenshots in bin/site-check/
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \

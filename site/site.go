@@ -82,6 +82,9 @@ func Build(dir string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if gofiles, _ := filepath.Glob(filepath.Join(dir, "*.go")); len(gofiles) > 0 {
+		return nil, fmt.Errorf("site: %s holds Go source (%s): write the site somewhere else", dir, filepath.Base(gofiles[0]))
+	}
 	b := newBuilder(refs, runs, opt.Course)
 	files, err := b.build()
 	if err != nil {

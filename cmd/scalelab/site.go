@@ -24,8 +24,8 @@ phase), the phase files, the glossary and the course. Charts are inline SVG,
 there is one stylesheet and no script, and every link is relative: open
 OUT/index.html from the disk, no server or network needed.`,
 		footer: `Examples:
-  scalelab site -o site/
-  scalelab site results/ -o site/
+  scalelab site -o public/
+  scalelab site results/ -o public/
 
 Exit status: 0 ok; 2 usage error or a scorecard that cannot be read; 3 the
 site could not be written.`,
@@ -34,7 +34,7 @@ site could not be written.`,
 }
 
 func setupSite(fs *pflag.FlagSet) runFunc {
-	out := fs.StringP("out", "o", "site", "write the site into `DIR`")
+	out := fs.StringP("out", "o", "bin/site", "write the site into `DIR`")
 	noCourse := fs.Bool("no-course", false, "leave the course out")
 	return func(ctx context.Context, o streams, pos []string) error {
 		opt := site.Options{Runs: pos}
