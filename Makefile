@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare k8s-manifest noise anchors bench-driver bench-h2 h2-side-by-side clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare k8s-manifest site site-check exercises noise anchors bench-driver bench-h2 h2-side-by-side clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -72,6 +72,17 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 k8s-manifest: build ## make k8s-manifest URL=http://svc:8080/ [SHARDS=4] [ARGS='-c 4000 -d 60s']: print the Indexed Job and ConfigMap of a sharded load (docs/scale-out.md)
 	@test -n "$(URL)" || { echo "usage: make k8s-manifest URL=http://web.bench.svc:8080/ [SHARDS=4] [ARGS='-c 4000 -d 60s --image IMAGE']"; exit 2; }
 	@$(BIN) k8s job --shards $(or $(SHARDS),4) --allow-remote $(ARGS) '$(URL)'
+
+site: build ## the results as a static site in bin/site/ (SITE=dir): the ladder, every report and comparison, the course; RUNS=results/ adds your runs
+	@$(BIN) site --out $(or $(SITE),bin/site) $(or $(RUNS),$(if $(wildcard results/*/scorecard.yaml),results))
+
+site-check: ## build the site and check it in headless Chromium (installed if missing): console errors, broken links, images, phone width; screenshots in bin/site-check/
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "site-check: installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	$(GO) run ./scripts/sitecheck -shots bin/site-check -timeout 4m
+
+exercises: ## run every exercise of the course (docs/course/exercises) and check the outcome its page promises (as root; about 2 minutes)
+	$(GO) test -count=1 -timeout 9m -run 'TestExercises' -v ./docs/course
 
 noise: build ## measure the noise margins of this machine (one count's trials within a run, and from run to run); as root
 	$(GO) run ./scripts/noise

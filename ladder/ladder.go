@@ -56,13 +56,20 @@ func Load(args []string) (*Ladder, error) {
 			byPhase[n] = Rung{Dir: a, Card: card}
 		}
 	}
-	if len(byPhase) == 0 {
+	rungs := make([]Rung, 0, len(byPhase))
+	for _, r := range byPhase {
+		rungs = append(rungs, r)
+	}
+	return New(rungs)
+}
+
+// New orders rungs already loaded (one per phase, e.g. the embedded
+// reference runs) into a ladder.
+func New(rungs []Rung) (*Ladder, error) {
+	if len(rungs) == 0 {
 		return nil, errors.New("ladder: no run given")
 	}
-	l := &Ladder{}
-	for _, r := range byPhase {
-		l.Rungs = append(l.Rungs, r)
-	}
+	l := &Ladder{Rungs: append([]Rung(nil), rungs...)}
 	sort.Slice(l.Rungs, func(i, j int) bool { return l.Rungs[i].Card.Phase.Number < l.Rungs[j].Card.Phase.Number })
 	l.Common = commonClients(l.Rungs)
 	return l, nil

@@ -55,6 +55,22 @@ func parseBuiltin(name string, n int) (*Phase, error) {
 	return p, nil
 }
 
+// BuiltinFile returns the file of builtin phase n as it is embedded,
+// comments and all, with its name ("03-pool-keepalive.yaml").
+func BuiltinFile(n int) (name string, data []byte, err error) {
+	prefix := fmt.Sprintf("%02d-", n)
+	for _, name := range builtinFiles() {
+		if strings.HasPrefix(name, prefix) {
+			data, err := ladder.ReadFile(name)
+			if err != nil {
+				return "", nil, fmt.Errorf("phases: read builtin %s: %w", name, err)
+			}
+			return name, data, nil
+		}
+	}
+	return "", nil, fmt.Errorf("%w: %d (the ladder has 1..%d)", ErrNotFound, n, len(builtinFiles()))
+}
+
 // Ladder returns every builtin phase in order.
 func Ladder() ([]*Phase, error) {
 	var out []*Phase

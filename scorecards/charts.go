@@ -27,31 +27,45 @@ var ChartNames = []string{ChartThroughput, ChartLatency, ChartConnect, ChartTime
 // returns their paths. It reads the card in its written form, so charts
 // drawn during a run and later from the saved card are the same.
 func WriteCharts(dir string, sc *Scorecard) ([]string, error) {
-	sc = sc.Rounded()
-	v := newView(sc)
-	makers := []struct {
-		name string
-		make func() (*charts.Chart, error)
-	}{
-		{ChartThroughput, func() (*charts.Chart, error) { return charts.ThroughputChart(sweepOf(v)) }},
-		{ChartLatency, func() (*charts.Chart, error) { return charts.LatencyChart(sweepOf(v)) }},
-		{ChartConnect, func() (*charts.Chart, error) { return charts.ConnectChart(connectOf(v)) }},
-		{ChartTimeline, func() (*charts.Chart, error) { return charts.TimelineChart(timelineOf(v)) }},
-		{ChartUtilization, func() (*charts.Chart, error) { return charts.UtilizationChart(utilizationOf(v)) }},
-	}
 	var paths []string
-	for _, m := range makers {
-		c, err := m.make()
+	for _, name := range ChartNames {
+		c, err := Chart(sc, name)
 		if err != nil {
-			return paths, fmt.Errorf("scorecards: %s chart: %w", m.name, err)
+			return paths, err
 		}
-		ps, err := charts.Save(c, dir, m.name)
+		ps, err := charts.Save(c, dir, name)
 		paths = append(paths, ps...)
 		if err != nil {
-			return paths, fmt.Errorf("scorecards: %s chart: %w", m.name, err)
+			return paths, fmt.Errorf("scorecards: %s chart: %w", name, err)
 		}
 	}
 	return paths, nil
+}
+
+// Chart draws one of the card's charts, by its name in ChartNames, from
+// the card in its written form (as WriteCharts does).
+func Chart(sc *Scorecard, name string) (*charts.Chart, error) {
+	v := newView(sc.Rounded())
+	var c *charts.Chart
+	var err error
+	switch name {
+	case ChartThroughput:
+		c, err = charts.ThroughputChart(sweepOf(v))
+	case ChartLatency:
+		c, err = charts.LatencyChart(sweepOf(v))
+	case ChartConnect:
+		c, err = charts.ConnectChart(connectOf(v))
+	case ChartTimeline:
+		c, err = charts.TimelineChart(timelineOf(v))
+	case ChartUtilization:
+		c, err = charts.UtilizationChart(utilizationOf(v))
+	default:
+		return nil, fmt.Errorf("scorecards: no chart named %q (want one of %s)", name, strings.Join(ChartNames, ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scorecards: %s chart: %w", name, err)
+	}
+	return c, nil
 }
 
 // label names the run on every chart: "phase 5 pool-backlog".
