@@ -47,6 +47,8 @@ var Exercises = []Exercise{
 	{File: "exercises/08-no-keepalive.yaml", Rung: 8, Checks: []Check{belowReference(8, 0.5), noErrors("addr_unavailable")}},
 	{File: "exercises/09-one-listener.yaml", Rung: 9, Checks: []Check{someErrors("addr_unavailable")}},
 	{File: "exercises/10-driver-full-core.yaml", Rung: 10, Checks: []Check{allClientsAnswered()}},
+	{File: "exercises/11-max-streams-10.yaml", Rung: 11, Checks: []Check{bottleneck("h2 stream slots"), allClientsAnswered()}},
+	{File: "exercises/12-four-small-hosts.yaml", Rung: 12, Checks: []Check{noErrors("addr_unavailable")}},
 }
 
 // Lookup returns the exercise whose file is file ("exercises/NAME.yaml"
@@ -129,6 +131,19 @@ func noAcceptErrors() Check {
 				if n > 0 {
 					return fmt.Errorf("%s: accept %s %s", units.Clients(st.Clients), errno, units.Int(n))
 				}
+			}
+		}
+		return nil
+	}}
+}
+
+// bottleneck promises that every judged step names this resource as its
+// bottleneck.
+func bottleneck(resource string) Check {
+	return Check{Text: fmt.Sprintf("the bottleneck is the %s", resource), Holds: func(sc *scorecards.Scorecard) error {
+		for _, st := range judged(sc) {
+			if got := string(st.Verdict.Resource); got != resource {
+				return fmt.Errorf("%s: bottleneck %q (%s)", units.Clients(st.Clients), got, st.Verdict.Limit)
 			}
 		}
 		return nil
