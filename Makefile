@@ -12,7 +12,7 @@ ifeq (phase,$(firstword $(MAKECMDGOALS)))
   $(eval $(PHASE_ARGS):;@:)
 endif
 
-.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare k8s-manifest site site-check exercises noise anchors bench-driver bench-h2 h2-side-by-side clean
+.PHONY: help build test vet race fuzz phase ladder ladder-report report reference compare k8s-manifest site site-check exercises control noise anchors bench-driver bench-h2 h2-side-by-side clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -83,6 +83,9 @@ site-check: ## build the site and check it in headless Chromium (installed if mi
 
 exercises: ## run every exercise of the course (docs/course/exercises) and check the outcome its page promises (as root; about 2 minutes)
 	$(GO) test -count=1 -timeout 9m -run 'TestExercises' -v ./docs/course
+
+control: build ## run the control phase (gnet, generous limits, closed loop, 4 counts x 4 trials) RUNS times (default 5): no level may be judged dropped; as root
+	$(GO) run ./scripts/control -runs $(or $(RUNS),5)
 
 noise: build ## measure the noise margins of this machine (one count's trials within a run, and from run to run); as root
 	$(GO) run ./scripts/noise

@@ -10,7 +10,10 @@ import (
 )
 
 // Margins of noise measured on the lab's machine (docs/design.md says how;
-// scripts/noise.sh measures them again).
+// `make noise` measures them again: on 2026-12-01, quiet, one count of gnet
+// spread 33% over 10 interleaved trials of one run and 28% over 5 runs of
+// one trial; under the load of other work the run-to-run spread reached
+// 56%, the margin kept for single trials).
 const (
 	// NoiseMargin is the smallest relative change of median throughput,
 	// between client counts measured in one run with interleaved trials,
