@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/scalelab/scalelab/charts"
 	"github.com/scalelab/scalelab/compare"
 	"github.com/scalelab/scalelab/internal/atomicfile"
 	"github.com/scalelab/scalelab/runner"
@@ -60,6 +61,7 @@ func compareRuns(stdout io.Writer, argA, argB, format, out string) error {
 		labelA, labelB = labelA+" (A)", labelB+" (B)"
 	}
 	res := compare.Runs(a, b, labelA, labelB)
+	// With --out, the Markdown report gets its charts beside it.
 	write := func(w io.Writer) error {
 		if format == "benchfmt" {
 			if err := res.WriteBenchfmt(w, "a"); err != nil {
@@ -75,10 +77,46 @@ func compareRuns(stdout io.Writer, argA, argB, format, out string) error {
 		}
 		return nil
 	}
+	if format == "md" {
+		paths, err := writeCompareCharts(out, a, b, labelA, labelB)
+		if err != nil {
+			return runtimeError(fmt.Errorf("--out: %w", err))
+		}
+		res.Charts = paths
+	}
 	if err := atomicfile.Write(out, 0o644, write); err != nil {
 		return runtimeError(fmt.Errorf("--out: %w", err))
 	}
 	return nil
+}
+
+// writeCompareCharts draws A and B on one throughput chart and one latency
+// chart beside the report out (out's name without .md, then -throughput
+// and -latency, as SVG and PNG) and returns the SVGs' paths relative to
+// the report.
+func writeCompareCharts(out string, a, b *scorecards.Scorecard, labelA, labelB string) ([]string, error) {
+	sa, sb := scorecards.SweepChart(a), scorecards.SweepChart(b)
+	sa.Label, sb.Label = labelA, labelB
+	dir, base := filepath.Dir(out), strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s: no such directory", dir)
+	}
+	var rel []string
+	for _, c := range []struct {
+		name string
+		draw func(a, b charts.Sweep) (*charts.Chart, error)
+	}{{"throughput", charts.CompareThroughputChart}, {"latency", charts.CompareLatencyChart}} {
+		chart, err := c.draw(sa, sb)
+		if err != nil {
+			return nil, fmt.Errorf("%s chart: %w", c.name, err)
+		}
+		name := base + "-" + c.name
+		if _, err := charts.Save(chart, dir, name); err != nil {
+			return nil, err
+		}
+		rel = append(rel, name+".svg")
+	}
+	return rel, nil
 }
 
 // loadRun reads the scorecard of a run directory or a scorecard file and

@@ -80,8 +80,19 @@ func TestCompareCLIOutAndLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _, _ := compareCLI(t, runNetHTTP, runGnet)
-	if string(written) != want {
+	// Written to a file, the report gains its overlaid charts, drawn
+	// beside it; the rest is the report printed without --out.
+	charts := "\n## Charts\n\n![cmp-throughput](cmp-throughput.svg)\n\n![cmp-latency](cmp-latency.svg)\n"
+	if !strings.Contains(string(written), charts) {
+		t.Errorf("%s does not show its charts:\n%s", file, written)
+	}
+	if strings.Replace(string(written), charts, "", 1) != want {
 		t.Errorf("%s differs from the report printed without --out (a scorecard file is labelled by its directory)", file)
+	}
+	for _, name := range []string{"cmp-throughput.svg", "cmp-throughput.png", "cmp-latency.svg", "cmp-latency.png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() < 1000 {
+			t.Errorf("chart %s: %v", name, err)
+		}
 	}
 
 	// The same run twice: the labels are told apart.
