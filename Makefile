@@ -16,7 +16,7 @@ endif
 
 help: ## list the targets
 	@echo "usage: make TARGET"
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build bin/scalelab
 	$(GO) build -o $(BIN) ./cmd/scalelab
