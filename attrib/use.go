@@ -310,7 +310,7 @@ func (s Step) streamSlotUse() Use {
 	if h.Refused > 0 {
 		u.Errors, u.ErrorText = h.Refused, "streams refused by the server"
 	}
-	u.Saturated = u.Utilization >= FullQueue && s.Requests > 0 && float64(h.Waited) >= WaitedShare*float64(s.Requests)
+	u.Saturated = u.Utilization >= FullQueue && s.waitedForStreams()
 	return u
 }
 

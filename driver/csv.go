@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/csv"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,13 +23,7 @@ func WriteCSV(w io.Writer, s *Summary) error {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	var errs []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range s.Errors {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		if s.Errors[k] > 0 {
 			errs = append(errs, k+"="+u(s.Errors[k]))
 		}

@@ -45,9 +45,7 @@ type cpuUse struct{ quotaPct, throttledPct float64 }
 // driver is asked to stop (SIGTERM) and the partial summary it prints is
 // returned with ctx's error.
 func runDriver(ctx context.Context, env *stepEnv, ns *netns.NS, addrs []string, clients int, logFile io.Writer) (*driver.Summary, cpuUse, error) {
-	cfg := env.phase.DriverConfig(clients, addrs)
-	cfg.SecondHistograms = true // for the step's latency interval log
-	d, err := startDriver(env, ns, cfg, env.driverCPUs, fmt.Sprintf("driver-%d", env.step), env.phase.Limits.DriverCPU, logFile)
+	d, err := startDriver(env, ns, env.driverConfig(clients, addrs), env.driverCPUs, fmt.Sprintf("driver-%d", env.step), env.phase.Limits.DriverCPU, logFile)
 	if err != nil {
 		return nil, cpuUse{}, err
 	}
@@ -161,6 +159,14 @@ func (d *driverProc) wait(ctx context.Context, expired <-chan struct{}, budget t
 		return nil, use, fmt.Errorf("decode driver summary: %w (driver: %s %s)", err, exitText(waitErr), d.tail.String())
 	}
 	return &sum, use, stopReason
+}
+
+// driverConfig is the step's driver.Config as the phase gives it, with the
+// per-second histograms the step's latency interval log is written from.
+func (env *stepEnv) driverConfig(clients int, addrs []string) driver.Config {
+	cfg := env.phase.DriverConfig(clients, addrs)
+	cfg.SecondHistograms = true
+	return cfg
 }
 
 // setNoFile sets a child's RLIMIT_NOFILE, soft and hard, to n.

@@ -130,10 +130,9 @@ func (hd *hostDrivers) kill() {
 // host's own.
 func (hd *hostDrivers) run(ctx context.Context, env *stepEnv, addrs []string, clients int, start time.Time) (*driver.Summary, cpuUse, []hostRun, error) {
 	n := len(hd.procs)
-	cfg := env.phase.DriverConfig(clients, addrs)
+	cfg := env.driverConfig(clients, addrs)
 	cfg.RunID = fmt.Sprintf("step-%d", env.step)
 	cfg.NamespaceMark, cfg.StartAt = hd.net.mark, start
-	cfg.SecondHistograms = true // for the step's latency interval log
 	for i, d := range hd.procs {
 		c := cfg
 		c.Shard = driver.Shard{Index: i, Count: n}

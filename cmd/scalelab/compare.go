@@ -61,7 +61,6 @@ func compareRuns(stdout io.Writer, argA, argB, format, out string) error {
 		labelA, labelB = labelA+" (A)", labelB+" (B)"
 	}
 	res := compare.Runs(a, b, labelA, labelB)
-	// With --out, the Markdown report gets its charts beside it.
 	write := func(w io.Writer) error {
 		if format == "benchfmt" {
 			if err := res.WriteBenchfmt(w, "a"); err != nil {
@@ -77,7 +76,7 @@ func compareRuns(stdout io.Writer, argA, argB, format, out string) error {
 		}
 		return nil
 	}
-	if format == "md" {
+	if format == "md" { // written to a file, the report gets its charts beside it
 		paths, err := writeCompareCharts(out, a, b, labelA, labelB)
 		if err != nil {
 			return runtimeError(fmt.Errorf("--out: %w", err))
